@@ -1,4 +1,3 @@
-'use strict';
 // Build: clean dist/, compile with tsc, then copy the editor assets beside the compiled nodes,
 // because Node-RED only looks for .html, icons/ and locales/ next to each node's .js file.
 const fs = require('node:fs');

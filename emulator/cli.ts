@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// `sis-emulator`: runs the local SIS emulator until SIGINT/SIGTERM and prints how to reach it.
+
+import { parseFaultSpec } from './faults';
+import { type EmulatorOptions, startEmulator } from './index';
+import type { FaultSpec } from './types';
+
+const USAGE = `Usage: sis-emulator [--port N] [--host H] [--job-delay MS] [--fault JSON]...
+
+  --port N        port to listen on (default 0: a free port)
+  --host H        interface to listen on (default 127.0.0.1)
+  --job-delay MS  how long transcriber jobs stay WAITING (default 1500)
+  --fault JSON    arm a fault, e.g. '{"route":"tts","kind":"status","status":429,"count":3}'
+`;
+
+interface CliOptions {
+    emulator: EmulatorOptions;
+    faults: FaultSpec[];
+}
+
+function fail(message: string): never {
+    process.stderr.write(`sis-emulator: ${message}\n\n${USAGE}`);
+    process.exit(2);
+}
+
+function integer(value: string | undefined, name: string): number {
+    const n = Number(value);
+    if (value === undefined || !Number.isInteger(n) || n < 0) fail(`${name} needs a non-negative integer`);
+    return n;
+}
+
+export function parseArgs(argv: string[]): CliOptions {
+    const options: CliOptions = { emulator: {}, faults: [] };
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        const value = argv[i + 1];
+        switch (arg) {
+            case '--port':
+                options.emulator.port = integer(value, arg);
+                i++;
+                break;
+            case '--host':
+                if (!value) fail('--host needs a value');
+                options.emulator.host = value;
+                i++;
+                break;
+            case '--job-delay':
+                options.emulator.limits = { ...options.emulator.limits, jobDelayMs: integer(value, arg) };
+                i++;
+                break;
+            case '--fault': {
+                let parsed: unknown;
+                try {
+                    parsed = JSON.parse(value ?? '');
+                } catch {
+                    fail('--fault needs a JSON object');
+                }
+                const spec = parseFaultSpec(parsed);
+                if (typeof spec === 'string') fail(spec);
+                options.faults.push(spec);
+                i++;
+                break;
+            }
+            case '--help':
+            case '-h':
+                process.stdout.write(USAGE);
+                process.exit(0);
+                break;
+            default:
+                fail(`unknown argument ${arg}`);
+        }
+    }
+    return options;
+}
+
+async function main(): Promise<void> {
+    const options = parseArgs(process.argv.slice(2));
+    const emulator = await startEmulator(options.emulator);
+    for (const fault of options.faults) emulator.faults.add(fault);
+    const { temporary: _temporary, wsEndpoint, ...sisConfig } = emulator.config();
+    process.stdout.write(
+        `SIS emulator listening on ${emulator.url} (WebSocket ${wsEndpoint}, admin ${emulator.url}/__emulator/config)\n` +
+            'sis-config (authType "aksk" uses ak/sk; "password" uses username/password/domainName):\n' +
+            `${JSON.stringify(sisConfig, null, 4)}\n`,
+    );
+    let stopping = false;
+    const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stdout.write(`${signal}: stopping\n`);
+        void emulator.close().then(() => process.exit(0));
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+if (require.main === module) {
+    main().catch((err: unknown) => {
+        process.stderr.write(`sis-emulator: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+    });
+}

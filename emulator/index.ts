@@ -1,0 +1,152 @@
+// Entry point of the local SIS emulator: one HTTP port serving IAM, SIS (REST + WebSocket), OBS and
+// the emulator's own admin API.
+
+import type { AddressInfo } from 'node:net';
+import { emulatorConfig } from './admin';
+import { createTranscriptRegistry } from './audio';
+import { AkskVerifier } from './auth-aksk';
+import { ObsVerifier } from './auth-obs';
+import { BackgroundTasks, type Core } from './core';
+import { CredentialStore, DEFAULT_ACCOUNT } from './credentials';
+import { createFaultController } from './faults';
+import { createRequestLog } from './log';
+import { writeObject } from './obs';
+import { EmulatorServer } from './server';
+import { JobStore } from './sis-transcriber';
+import { VocabularyStore } from './sis-vocabularies';
+import type {
+    Account,
+    Clock,
+    EmulatorContext,
+    EmulatorLimits,
+    FaultController,
+    RequestLog,
+    TranscriptRegistry,
+} from './types';
+
+export { DEFAULT_ACCOUNT, VECTOR_TEMPORARY } from './credentials';
+export type * from './types';
+
+export const DEFAULT_LIMITS: EmulatorLimits = {
+    jobDelayMs: 1500,
+    resultTtlMs: 72 * 3600 * 1000,
+    wsIdleMs: 20_000,
+    rasrShortMaxMs: 60_000,
+    tokenTtlMs: 24 * 3600 * 1000,
+    clockSkewMs: 15 * 60 * 1000,
+    serviceLatencyMs: 0,
+};
+
+export interface EmulatorOptions {
+    /** Interface to listen on; default 127.0.0.1. */
+    host?: string;
+    /** Port; default 0 (a free port). */
+    port?: number;
+    clock?: Clock;
+    limits?: Partial<EmulatorLimits>;
+    account?: Partial<Account>;
+}
+
+/** The values a Node-RED `sis-config` needs (see `GET /__emulator/config`). */
+export interface EmulatorConfig {
+    region: string;
+    projectId: string;
+    endpoint: string;
+    iamEndpoint: string;
+    obsEndpoint: string;
+    obsBucket: string;
+    ak: string;
+    sk: string;
+    username: string;
+    password: string;
+    domainName: string;
+    wsEndpoint: string;
+    temporary: { ak: string; sk: string; securityToken: string };
+}
+
+export interface Emulator {
+    /** `http://host:port`: IAM, SIS, OBS (path-style) and `/__emulator/…` all live here. */
+    url: string;
+    port: number;
+    account: Account;
+    ctx: EmulatorContext;
+    faults: FaultController;
+    log: RequestLog;
+    transcripts: TranscriptRegistry;
+    config(): EmulatorConfig;
+    /** A valid project-scoped IAM token. */
+    issueToken(): string;
+    /** Every token issued so far answers 401 APIG.0301 "token expires" from now on. */
+    expireTokens(): void;
+    /** Stores an object in the emulated OBS (creating the bucket if needed). */
+    putObject(bucket: string, key: string, bytes: Buffer, contentType?: string): void;
+    close(): Promise<void>;
+}
+
+const systemClock: Clock = { now: () => Date.now() };
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+    const account: Account = { ...DEFAULT_ACCOUNT, ...opts.account };
+    const limits: EmulatorLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+    const clock = opts.clock ?? systemClock;
+    const ctx: EmulatorContext = {
+        clock,
+        account,
+        limits,
+        faults: createFaultController(),
+        log: createRequestLog(),
+        transcripts: createTranscriptRegistry(),
+        obs: new Map([[account.bucket, new Map<string, Buffer>()]]),
+    };
+    const credentials = new CredentialStore(account, clock, limits);
+    const skew = () => limits.clockSkewMs;
+    let baseUrl = '';
+    const core: Core = {
+        ctx,
+        credentials,
+        aksk: new AkskVerifier(credentials, clock, skew),
+        obsAuth: new ObsVerifier(credentials, clock, skew),
+        vocabularies: new VocabularyStore(),
+        jobs: new JobStore(),
+        tasks: new BackgroundTasks(),
+        baseUrl: () => baseUrl,
+    };
+    const server = new EmulatorServer(core);
+    const host = opts.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+        server.http.once('error', reject);
+        server.http.listen(opts.port ?? 0, host, () => {
+            server.http.off('error', reject);
+            resolve();
+        });
+    });
+    const { port } = server.http.address() as AddressInfo;
+    const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    baseUrl = `http://${urlHost}:${port}`;
+
+    let closing: Promise<void> | undefined;
+    return {
+        url: baseUrl,
+        port,
+        account,
+        ctx,
+        faults: ctx.faults,
+        log: ctx.log,
+        transcripts: ctx.transcripts,
+        config: () => emulatorConfig(core) as unknown as EmulatorConfig,
+        issueToken: () => credentials.issueToken(true).token,
+        expireTokens: () => credentials.expireTokens(),
+        putObject: (bucket, key, bytes, contentType = 'application/octet-stream') => {
+            writeObject(core, bucket, key, bytes, contentType);
+        },
+        close() {
+            closing ??= new Promise<void>((resolve) => {
+                core.tasks.close();
+                server.destroyUpgraded();
+                server.http.close(() => resolve());
+                server.http.closeAllConnections();
+            });
+            return closing;
+        },
+    };
+}

@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import { registerAdminRoutes } from './lib/admin';
+import { SisError } from './lib/errors';
+import { SisClient, type SisCredentials } from './lib/sis-client';
+import type { NodeAPI, SisConfigDef, SisConfigNode } from './lib/types';
+
+const ENV_RE = /^\$\{(\S+)\}$/;
+
+function num(value: number | string | undefined, fallback: number, min: number, max: number): number {
+    const n = typeof value === 'number' ? value : Number.parseFloat(String(value ?? ''));
+    return Number.isFinite(n) ? Math.min(max, Math.max(min, n)) : fallback;
+}
+
+export = function register(RED: NodeAPI): void {
+    /** Whole-value `${VAR}` in a credential, as Node-RED does for properties. */
+    function resolveEnv(node: SisConfigNode, value: string | undefined): string | undefined {
+        if (typeof value !== 'string') return undefined;
+        const m = ENV_RE.exec(value.trim());
+        if (!m) return value;
+        const util = RED.util as unknown as { getSetting?: (n: unknown, name: string) => unknown };
+        const resolved = util.getSetting ? util.getSetting(node, m[1]) : process.env[m[1]];
+        return typeof resolved === 'string' ? resolved : undefined;
+    }
+
+    function SisConfig(this: SisConfigNode, def: SisConfigDef): void {
+        RED.nodes.createNode(this, def);
+        this.region = (def.region ?? '').trim();
+        this.obsBucket = (def.obsBucket ?? '').trim() || undefined;
+        const c: SisCredentials = this.credentials ?? {};
+        const credentials: SisCredentials = {};
+        for (const key of ['ak', 'sk', 'securityToken', 'username', 'password', 'domainName'] as const) {
+            credentials[key] = resolveEnv(this, c[key]);
+        }
+        try {
+            let ca: string | undefined;
+            const caFile = (def.caFile ?? '').trim();
+            if (caFile) {
+                try {
+                    ca = readFileSync(caFile, 'utf8');
+                } catch {
+                    throw new SisError('NOT_CONFIGURED', `cannot read the CA file ${caFile}`);
+                }
+            }
+            this.client = new SisClient({
+                region: this.region,
+                projectId: def.projectId,
+                authType: def.authType,
+                endpoint: def.endpoint,
+                iamEndpoint: def.iamEndpoint,
+                obsEndpoint: def.obsEndpoint,
+                obsBucket: def.obsBucket,
+                credentials,
+                http: {
+                    maxConcurrent: num(def.maxConcurrent, 16, 1, 256),
+                    requestTimeoutMs: num(def.timeout, 120, 1, 3600) * 1000,
+                    maxRetries: num(def.maxRetries, 3, 0, 10),
+                    ca,
+                    userAgent: 'node-red-contrib-huaweicloud-sis',
+                },
+            });
+        } catch (err) {
+            this.configError = err instanceof Error ? err.message : String(err);
+            this.error(RED._('sis-config.errors.invalid-config', { reason: this.configError }));
+        }
+        this.on('close', (_removed: boolean, done: () => void) => {
+            const client = this.client;
+            this.client = undefined;
+            if (!client) {
+                done();
+                return;
+            }
+            client.close().then(done, done);
+        });
+    }
+
+    RED.nodes.registerType<SisConfigNode, SisConfigDef, unknown, SisCredentials>('sis-config', SisConfig, {
+        credentials: {
+            ak: { type: 'text' },
+            sk: { type: 'password' },
+            securityToken: { type: 'password' },
+            username: { type: 'text' },
+            password: { type: 'password' },
+            domainName: { type: 'text' },
+        },
+    });
+    registerAdminRoutes(RED);
+};

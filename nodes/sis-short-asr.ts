@@ -1,0 +1,23 @@
+import { attachShortAsr } from './lib/short-asr';
+import type { Node, NodeAPI, SisUserDef } from './lib/types';
+import { UserNode } from './lib/user-node';
+
+interface ShortAsrDef extends SisUserDef {
+    property?: string;
+    audio_format?: string;
+    add_punc?: string;
+    digit_norm?: string;
+    vocabulary_id?: string;
+    need_word_info?: string;
+    auto_language_detect?: string;
+    output?: string;
+}
+
+export = function register(RED: NodeAPI): void {
+    function SisShortAsr(this: Node, def: ShortAsrDef): void {
+        RED.nodes.createNode(this, def);
+        const user = new UserNode(RED, this, def.config);
+        attachShortAsr(RED, user, { ...def });
+    }
+    RED.nodes.registerType('sis-short-asr', SisShortAsr);
+};

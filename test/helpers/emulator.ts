@@ -1,0 +1,45 @@
+// The project's own SIS emulator, started in-process on loopback for a test suite.
+import { type Emulator, type EmulatorOptions, startEmulator } from '../../emulator/index';
+
+export type { Emulator };
+
+/** A value used as every secret in the suites; it must never be found in any output. */
+export const CANARY = 'CanarySecret-7f3e9a1c-do-not-leak';
+export const CANARY_PASSWORD = 'CanaryPassword-5b2d8e4f-do-not-leak';
+
+export async function startCanaryEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+    return startEmulator({ ...opts, account: { sk: CANARY, password: CANARY_PASSWORD, ...opts.account } });
+}
+
+/** A sis-config node definition and its credentials for the emulator. */
+export function configFor(
+    emu: Emulator,
+    authType: 'aksk' | 'password',
+    extra: Record<string, unknown> = {},
+): { node: Record<string, unknown>; credentials: Record<string, string> } {
+    const a = emu.account;
+    const node = {
+        id: 'cfg',
+        type: 'sis-config',
+        name: 'emulator',
+        region: a.region,
+        projectId: '',
+        authType,
+        endpoint: emu.url,
+        iamEndpoint: emu.url,
+        obsEndpoint: emu.url,
+        obsBucket: a.bucket,
+        maxRetries: 3,
+        ...extra,
+    };
+    const credentials =
+        authType === 'aksk'
+            ? { ak: a.ak, sk: a.sk }
+            : { username: a.username, password: a.password, domainName: a.domainName };
+    return { node, credentials };
+}
+
+/** Log entries of the emulator for one route. */
+export function routeLog(emu: Emulator, route: string): ReturnType<Emulator['log']['entries']> {
+    return emu.log.entries().filter((e) => e.route === route);
+}

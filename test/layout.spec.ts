@@ -1,0 +1,107 @@
+// Offline checks of what Node-RED and the flow library read from the package.
+import * as assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..');
+const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    name: string;
+    keywords: string[];
+    engines: { node: string };
+    dependencies: Record<string, string>;
+    files: string[];
+    'node-red': { version: string; nodes: Record<string, string> };
+};
+const DIST = path.join(ROOT, 'dist', 'nodes');
+const LANGS = ['en-US', 'zh-CN'];
+
+describe('package layout', () => {
+    it('has the contract name, keyword, engines and Node-RED range', () => {
+        assert.equal(pkg.name, 'node-red-contrib-huaweicloud-sis');
+        assert.ok(pkg.keywords.includes('node-red'));
+        assert.equal(pkg.engines.node, '>=20.18.1');
+        assert.equal(pkg['node-red'].version, '>=4.0.0');
+        assert.deepEqual(Object.keys(pkg.dependencies).sort(), ['undici', 'ws']);
+        assert.match(pkg.dependencies.undici, /^\^7\./);
+        assert.match(pkg.dependencies.ws, /^\^8\./);
+    });
+
+    const nodes = Object.entries(pkg['node-red'].nodes);
+    for (const [type, file] of nodes) {
+        describe(type, () => {
+            it('maps to a built file whose basename is the type, with its .html beside it', () => {
+                assert.equal(file, `dist/nodes/${type}.js`);
+                assert.ok(existsSync(path.join(ROOT, file)), file);
+                assert.ok(existsSync(path.join(DIST, `${type}.html`)));
+            });
+
+            it('registers the type with a literal registerType in a text/javascript block', () => {
+                const html = readFileSync(path.join(DIST, `${type}.html`), 'utf8');
+                const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html);
+                assert.ok(script, 'editor script block');
+                assert.match(script[1], new RegExp(`RED\\.nodes\\.registerType\\('${type}'`));
+                const icon = /icon:\s*'([^']+)'/.exec(script[1]);
+                if (icon) assert.ok(existsSync(path.join(DIST, 'icons', icon[1])), `icon ${icon[1]}`);
+            });
+
+            for (const lang of LANGS) {
+                it(`has a ${lang} catalog and help beside the built file`, () => {
+                    const catalog = JSON.parse(
+                        readFileSync(path.join(DIST, 'locales', lang, `${type}.json`), 'utf8'),
+                    ) as Record<string, unknown>;
+                    assert.ok(catalog[type], `top-level key ${type}`);
+                    const help = readFileSync(path.join(DIST, 'locales', lang, `${type}.html`), 'utf8');
+                    assert.match(help, new RegExp(`data-help-name="${type}"`));
+                });
+            }
+
+            it('uses only catalog keys that exist in every language', () => {
+                const html = readFileSync(path.join(DIST, `${type}.html`), 'utf8');
+                const keys = new Set<string>();
+                for (const m of html.matchAll(/data-i18n="(?:\[[a-z]+\])?([\w-]+\.[\w.-]+)"/g)) keys.add(m[1]);
+                for (const m of html.matchAll(/_\('([\w-]+\.[\w.-]+)'/g)) keys.add(m[1]);
+                for (const lang of LANGS) {
+                    const merged: Record<string, unknown> = {};
+                    for (const f of readdirSync(path.join(DIST, 'locales', lang))) {
+                        if (f.endsWith('.json')) {
+                            Object.assign(
+                                merged,
+                                JSON.parse(readFileSync(path.join(DIST, 'locales', lang, f), 'utf8')),
+                            );
+                        }
+                    }
+                    for (const key of keys) {
+                        let cur: unknown = merged;
+                        for (const part of key.split('.')) {
+                            cur =
+                                cur !== null && typeof cur === 'object'
+                                    ? (cur as Record<string, unknown>)[part]
+                                    : undefined;
+                        }
+                        assert.equal(typeof cur, 'string', `${lang}: ${key}`);
+                    }
+                }
+            });
+        });
+    }
+
+    it('every non-config node type appears in some example flow, and examples hold no secrets', () => {
+        const dir = path.join(ROOT, 'examples');
+        const types = new Set<string>();
+        for (const f of existsSync(dir) ? readdirSync(dir) : []) {
+            if (!f.endsWith('.json')) continue;
+            const flow = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as {
+                type: string;
+                credentials?: unknown;
+            }[];
+            assert.ok(Array.isArray(flow), `${f} is a JSON array`);
+            for (const n of flow) {
+                types.add(n.type);
+                assert.equal(n.credentials, undefined, `${f}: no credentials in examples`);
+            }
+        }
+        for (const type of Object.keys(pkg['node-red'].nodes)) {
+            if (type !== 'sis-config') assert.ok(types.has(type), `an example uses ${type}`);
+        }
+    });
+});
