@@ -17,7 +17,10 @@ const TIME_LIMIT_MS = 120_000;
 
 /** One AK/SK signature (auth.md §4.1); no nonce is signed, so it may be replayed within 15 minutes. */
 function sign(ak: string, sk: string, host: string, path: string, body: string): Record<string, string> {
-    const date = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const date = new Date()
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, '');
     const headers: Record<string, string> = { 'content-type': 'application/json', host, 'x-sdk-date': date };
     const names = Object.keys(headers).sort();
     const canonical = [

@@ -7,7 +7,7 @@ import type { FaultSpec } from './types';
 
 const USAGE = `Usage: sis-emulator [--port N] [--host H] [--job-delay MS] [--fault JSON]...
 
-  --port N        port to listen on (default 0: a free port)
+  --port N        port to listen on (default 8790; 0 picks a free port)
   --host H        interface to listen on (default 127.0.0.1)
   --job-delay MS  how long transcriber jobs stay WAITING (default 1500)
   --fault JSON    arm a fault, e.g. '{"route":"tts","kind":"status","status":429,"count":3}'
@@ -23,6 +23,8 @@ function fail(message: string): never {
     process.exit(2);
 }
 
+export const DEFAULT_PORT = 8790;
+
 function integer(value: string | undefined, name: string): number {
     const n = Number(value);
     if (value === undefined || !Number.isInteger(n) || n < 0) fail(`${name} needs a non-negative integer`);
@@ -30,7 +32,8 @@ function integer(value: string | undefined, name: string): number {
 }
 
 export function parseArgs(argv: string[]): CliOptions {
-    const options: CliOptions = { emulator: {}, faults: [] };
+    // A fixed default port lets the example flows point at the emulator without editing.
+    const options: CliOptions = { emulator: { port: DEFAULT_PORT }, faults: [] };
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const value = argv[i + 1];

@@ -1,6 +1,7 @@
 // POST /v1/{project_id}/asr/short-audio — synchronous recognition of ≤ 60 s of base64 audio (rest.md §1).
 
 import { recognize } from './audio';
+import { joinSentences as joinTexts } from './audio/text';
 import type { Call, Core } from './core';
 import { type Reply, SisError, traceId } from './reply';
 import {
@@ -81,7 +82,7 @@ export function joinSentences(
     score: number;
     word_info?: RecognizedSentence['word_info'];
 } {
-    const text = sentences.map((s) => s.text).join('');
+    const text = joinTexts(sentences.map((s) => s.text));
     const score =
         sentences.length === 0
             ? 0

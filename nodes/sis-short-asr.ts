@@ -1,3 +1,4 @@
+import { SHORT_AUDIO_FORMATS, SHORT_AUDIO_PROPERTIES } from './lib/audio-format';
 import { attachShortAsr } from './lib/short-asr';
 import type { Node, NodeAPI, SisUserDef } from './lib/types';
 import { UserNode } from './lib/user-node';
@@ -19,5 +20,10 @@ export = function register(RED: NodeAPI): void {
         const user = new UserNode(RED, this, def.config);
         attachShortAsr(RED, user, { ...def });
     }
-    RED.nodes.registerType('sis-short-asr', SisShortAsr);
+    RED.nodes.registerType('sis-short-asr', SisShortAsr, {
+        settings: {
+            sisShortAsrProperties: { value: [...SHORT_AUDIO_PROPERTIES], exportable: true },
+            sisShortAsrFormats: { value: [...SHORT_AUDIO_FORMATS], exportable: true },
+        },
+    });
 };

@@ -4,7 +4,7 @@ import type { SisError } from '../nodes/lib/errors';
 import { SisClient } from '../nodes/lib/sis-client';
 import type { SisConfigNode } from '../nodes/lib/types';
 import { CANARY, CANARY_PASSWORD, configFor, type Emulator, routeLog, startCanaryEmulator } from './helpers/emulator';
-import { helper, loadNode, nodeRedVersion } from './helpers/nr';
+import { asFlow, helper, loadNode, nodeRedVersion } from './helpers/nr';
 import { delay } from './helpers/wait';
 
 const configNode = loadNode('sis-config');
@@ -58,7 +58,7 @@ describe(`sis-config on Node-RED ${nodeRedVersion()}`, function () {
 
     async function load(authType: 'aksk' | 'password', extra: Record<string, unknown> = {}, creds = {}) {
         const { node, credentials } = configFor(emu, authType, extra);
-        await helper.load(configNode, [node], { cfg: { ...credentials, ...creds } });
+        await helper.load(configNode, asFlow([node]), { cfg: { ...credentials, ...creds } });
         const cfg = helper.getNode('cfg') as unknown as SisConfigNode;
         assert.ok(cfg.client, cfg.configError);
         return cfg;
@@ -357,7 +357,7 @@ describe(`sis-config on Node-RED ${nodeRedVersion()}`, function () {
 
     it('an unusable configuration is reported, and secrets reach no log', async () => {
         const { node } = configFor(emu, 'aksk', { endpoint: 'ftp://nowhere' });
-        await helper.load(configNode, [node], { cfg: { ak: emu.account.ak, sk: CANARY } });
+        await helper.load(configNode, asFlow([node]), { cfg: { ak: emu.account.ak, sk: CANARY } });
         const cfg = helper.getNode('cfg') as unknown as SisConfigNode;
         assert.equal(cfg.client, undefined);
         assert.match(cfg.configError ?? '', /endpoint/);

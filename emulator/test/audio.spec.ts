@@ -11,7 +11,7 @@ import {
     synthesize,
 } from '../audio';
 import type { RecognizedSentence } from '../types';
-import { FIXTURE_TRANSCRIPTS, fixture, testContext } from './helpers';
+import { FIXTURE_TRANSCRIPTS, fixture, testContext } from './audio-ws-helpers';
 
 const EN = FIXTURE_TRANSCRIPTS['en_16k.wav'];
 const ZH = FIXTURE_TRANSCRIPTS['zh_16k.wav'];
@@ -94,9 +94,12 @@ describe('emulator audio', () => {
         });
 
         it('refuses bytes that are not the declared container with SIS.0602', () => {
-            assert.throws(() => decodeAudio(Buffer.from('not audio at all'), 'wav'), (e: unknown) => {
-                return e instanceof AudioError && e.sisCode === 'SIS.0602';
-            });
+            assert.throws(
+                () => decodeAudio(Buffer.from('not audio at all'), 'wav'),
+                (e: unknown) => {
+                    return e instanceof AudioError && e.sisCode === 'SIS.0602';
+                },
+            );
             assert.throws(() => decodeAudio(Buffer.alloc(500, 7), 'mp3'), AudioError);
             assert.throws(() => decodeAudio(Buffer.from('hello world, plain text'), 'auto'), AudioError);
         });
@@ -155,14 +158,20 @@ describe('emulator audio', () => {
         });
 
         it('finds nothing in silence', () => {
-            const r = recognize(ctx, fixture('silence_16k.wav'), { audio_format: 'wav', property: 'chinese_16k_common' });
+            const r = recognize(ctx, fixture('silence_16k.wav'), {
+                audio_format: 'wav',
+                property: 'chinese_16k_common',
+            });
             assert.deepEqual(r.channels, [[]]);
             assert.equal(r.durationMs, 1000);
         });
 
         it('knows the bundled samples without registration, also as raw PCM', () => {
             const fresh = testContext();
-            const wav = recognize(fresh, fixture('zh_16k.wav'), { audio_format: 'wav', property: 'chinese_16k_common' });
+            const wav = recognize(fresh, fixture('zh_16k.wav'), {
+                audio_format: 'wav',
+                property: 'chinese_16k_common',
+            });
             assert.deepEqual(texts(wav.channels[0]), ['你好', '今天很热']);
             const pcm = recognize(fresh, fixture('en_16k.pcm'), {
                 audio_format: 'pcm16k16bit',
@@ -212,12 +221,22 @@ describe('emulator audio', () => {
 
         it('refuses a sample rate that does not match the property with SIS.0301', () => {
             const check = (e: unknown) => e instanceof AudioError && e.sisCode === 'SIS.0301';
-            assert.throws(() => recognize(ctx, fixture('en_8k.wav'), { audio_format: 'wav', property: 'chinese_16k_common' }), check);
             assert.throws(
-                () => recognize(ctx, fixture('en_16k.pcm'), { audio_format: 'pcm8k16bit', property: 'chinese_16k_common' }),
+                () => recognize(ctx, fixture('en_8k.wav'), { audio_format: 'wav', property: 'chinese_16k_common' }),
                 check,
             );
-            assert.throws(() => recognize(ctx, fixture('en_16k.wav'), { audio_format: 'wav', property: 'chinese_8k_common' }), check);
+            assert.throws(
+                () =>
+                    recognize(ctx, fixture('en_16k.pcm'), {
+                        audio_format: 'pcm8k16bit',
+                        property: 'chinese_16k_common',
+                    }),
+                check,
+            );
+            assert.throws(
+                () => recognize(ctx, fixture('en_16k.wav'), { audio_format: 'wav', property: 'chinese_8k_common' }),
+                check,
+            );
         });
     });
 
@@ -294,7 +313,13 @@ describe('emulator audio', () => {
 
         it('registers the transcript under the SHA-256 of the output', () => {
             const ctx = testContext();
-            const audio = synthesize(ctx, 'One. Two.', { format: 'wav', sampleRate: 16000, speed: 0, pitch: 0, volume: 50 });
+            const audio = synthesize(ctx, 'One. Two.', {
+                format: 'wav',
+                sampleRate: 16000,
+                speed: 0,
+                pitch: 0,
+                volume: 50,
+            });
             assert.deepEqual(ctx.transcripts.lookup(sha256Hex(audio)), ['One.', 'Two.']);
         });
     });

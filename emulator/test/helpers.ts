@@ -1,91 +1,158 @@
-// A small EmulatorContext for the audio and WebSocket suites.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { createTranscriptRegistry } from '../audio';
-import type {
-    EmulatorContext,
-    EmulatorLimits,
-    FaultController,
-    FaultKind,
-    FaultSpec,
-    LogEntry,
-    RequestLog,
-    RouteName,
-} from '../types';
+// Test helpers for the emulator suites: a pinnable clock, a raw HTTP client, and signers for
+// AK/SK (SDK-HMAC-SHA256) and OBS (header and pre-signed URL) requests.
+import { createHash, createHmac } from 'node:crypto';
+import * as http from 'node:http';
+import { ALGORITHM, canonicalQuery, canonicalUri, EMPTY_SHA256 } from '../auth-aksk';
+import type { Clock } from '../types';
 
-export const FIXTURES = path.join(__dirname, '../../test/fixtures');
-
-export function fixture(name: string): Buffer {
-    return fs.readFileSync(path.join(FIXTURES, name));
+/** A clock tests move by hand. */
+export class TestClock implements Clock {
+    constructor(public ms: number) {}
+    now(): number {
+        return this.ms;
+    }
+    advance(ms: number): void {
+        this.ms += ms;
+    }
 }
 
-export const FIXTURE_TRANSCRIPTS = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'transcripts.json'), 'utf8')) as Record<
-    string,
-    string[]
->;
+export interface Answer {
+    status: number;
+    headers: http.IncomingHttpHeaders;
+    body: Buffer;
+    text: string;
+    /** Parsed JSON body; `{}` when the body is not a JSON object. */
+    json: Record<string, unknown>;
+}
 
-class TestFaults implements FaultController {
-    private items: { spec: FaultSpec; remaining: number }[] = [];
-    add(spec: FaultSpec): void {
-        this.items.push({ spec, remaining: spec.count ?? 1 });
-    }
-    take(route: RouteName, kinds?: readonly FaultKind[]): FaultSpec | undefined {
-        const item = this.items.find(
-            (f) => f.remaining > 0 && (f.spec.route === route || f.spec.route === '*') && (!kinds || kinds.includes(f.spec.kind)),
+/** One HTTP request to `base` + `target` (path and query as they go on the wire). */
+export function send(
+    base: string,
+    method: string,
+    target: string,
+    headers: Record<string, string> = {},
+    body?: string | Buffer,
+): Promise<Answer> {
+    const url = new URL(base);
+    return new Promise((resolve, reject) => {
+        const req = http.request(
+            { host: url.hostname, port: url.port, method, path: target, headers, agent: false },
+            (res) => {
+                const chunks: Buffer[] = [];
+                res.on('data', (c: Buffer) => chunks.push(c));
+                res.on('end', () => {
+                    const data = Buffer.concat(chunks);
+                    const text = data.toString('utf8');
+                    let json: Record<string, unknown> = {};
+                    try {
+                        const parsed: unknown = JSON.parse(text);
+                        if (typeof parsed === 'object' && parsed !== null) json = parsed as Record<string, unknown>;
+                    } catch {
+                        // not JSON
+                    }
+                    resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data, text, json });
+                });
+                res.on('error', reject);
+            },
         );
-        if (!item) return undefined;
-        item.remaining--;
-        return item.spec;
-    }
-    list(): FaultSpec[] {
-        return this.items.filter((f) => f.remaining > 0).map((f) => f.spec);
-    }
-    clear(): void {
-        this.items = [];
-    }
+        req.on('error', reject);
+        if (body !== undefined) req.write(body);
+        req.end();
+    });
 }
 
-class TestLog implements RequestLog {
-    private items: LogEntry[] = [];
-    add(entry: LogEntry): void {
-        this.items.push(entry);
-    }
-    entries(): LogEntry[] {
-        return [...this.items];
-    }
-    clear(): void {
-        this.items = [];
-    }
+function sdkDate(ms: number): string {
+    return new Date(ms)
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, '');
 }
 
-export function testContext(limits: Partial<EmulatorLimits> = {}): EmulatorContext {
-    return {
-        clock: { now: () => Date.now() },
-        account: {
-            region: 'cn-north-4',
-            projectId: '0123456789abcdef0123456789abcdef',
-            domainId: 'd'.repeat(32),
-            domainName: 'test-domain',
-            userId: 'u'.repeat(32),
-            username: 'tester',
-            password: 'secret-password',
-            ak: 'AKTEST',
-            sk: 'SKTEST',
-            bucket: 'sis-audio',
-        },
-        limits: {
-            jobDelayMs: 100,
-            resultTtlMs: 3_600_000,
-            wsIdleMs: 20_000,
-            rasrShortMaxMs: 60_000,
-            tokenTtlMs: 86_400_000,
-            clockSkewMs: 900_000,
-            serviceLatencyMs: 0,
-            ...limits,
-        },
-        faults: new TestFaults(),
-        log: new TestLog(),
-        transcripts: createTranscriptRegistry(),
-        obs: new Map(),
+export interface AkskInput {
+    ak: string;
+    sk: string;
+    method: string;
+    host: string;
+    path: string;
+    query?: Record<string, string>;
+    body?: string | Buffer;
+    date: number;
+    securityToken?: string;
+    projectId?: string;
+    headers?: Record<string, string>;
+}
+
+/** Signs like the official SDK signer; returns the headers to send and the request target. */
+export function signAksk(input: AkskInput): { headers: Record<string, string>; pathAndQuery: string } {
+    const rawQuery = Object.entries(input.query ?? {})
+        .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+        .join('&');
+    const date = sdkDate(input.date);
+    const headers: Record<string, string> = {
+        'Content-Type': 'application/json',
+        ...(input.headers ?? {}),
+        Host: input.host,
+        'X-Sdk-Date': date,
     };
+    if (input.projectId) headers['X-Project-Id'] = input.projectId;
+    if (input.securityToken) headers['X-Security-Token'] = input.securityToken;
+    const names = Object.keys(headers)
+        .map((n) => n.toLowerCase())
+        .filter((n) => !n.includes('_'))
+        .sort();
+    const lower: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = v;
+    const canonicalHeaders = names.map((n) => `${n}:${lower[n].trim()}\n`).join('');
+    const body = input.body === undefined ? Buffer.alloc(0) : Buffer.from(input.body);
+    const payload = body.length === 0 ? EMPTY_SHA256 : createHash('sha256').update(body).digest('hex');
+    const canonical = `${input.method}\n${canonicalUri(input.path)}\n${canonicalQuery(rawQuery)}\n${canonicalHeaders}\n${names.join(';')}\n${payload}`;
+    const toSign = `${ALGORITHM}\n${date}\n${createHash('sha256').update(canonical).digest('hex')}`;
+    const signature = createHmac('sha256', input.sk).update(toSign).digest('hex');
+    headers.Authorization = `${ALGORITHM} Access=${input.ak}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
+    delete headers.Host; // the HTTP client sends its own Host header
+    return { headers, pathAndQuery: rawQuery ? `${input.path}?${rawQuery}` : input.path };
+}
+
+export interface ObsSignInput {
+    ak: string;
+    sk: string;
+    method: string;
+    /** `/{bucket}/{key}` as on the wire (percent-encoded). */
+    resource: string;
+    date: string;
+    contentMd5?: string;
+    contentType?: string;
+    /** x-obs-* headers that are sent (and therefore signed). */
+    obsHeaders?: Record<string, string>;
+}
+
+function obsCanonicalHeaders(obsHeaders: Record<string, string> = {}): string {
+    return Object.entries(obsHeaders)
+        .map(([k, v]) => [k.toLowerCase(), v.trim()] as const)
+        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+        .map(([k, v]) => `${k}:${v}\n`)
+        .join('');
+}
+
+/** `Authorization: OBS {ak}:{signature}` for a header-signed OBS request. */
+export function signObs(input: ObsSignInput): string {
+    const toSign = `${input.method}\n${input.contentMd5 ?? ''}\n${input.contentType ?? ''}\n${input.date}\n${obsCanonicalHeaders(input.obsHeaders)}${input.resource}`;
+    const signature = createHmac('sha1', input.sk).update(toSign, 'utf8').digest('base64');
+    return `OBS ${input.ak}:${signature}`;
+}
+
+/** Query string of a pre-signed OBS URL (`AccessKeyId`, `Expires` in epoch seconds, `Signature`). */
+export function presign(input: {
+    ak: string;
+    sk: string;
+    method: string;
+    resource: string;
+    expires: number;
+    contentType?: string;
+    contentMd5?: string;
+}): string {
+    const expires = String(Math.floor(input.expires));
+    const toSign = `${input.method}\n${input.contentMd5 ?? ''}\n${input.contentType ?? ''}\n${expires}\n${input.resource}`;
+    const signature = createHmac('sha1', input.sk).update(toSign, 'utf8').digest('base64');
+    return `AccessKeyId=${encodeURIComponent(input.ak)}&Expires=${expires}&Signature=${encodeURIComponent(signature)}`;
 }

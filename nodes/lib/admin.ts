@@ -16,7 +16,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
         (req: Request, res: Response) => {
             const id = String(req.params.id ?? '');
             const node = RED.nodes.getNode(id) as SisConfigNode | null;
-            if (!node || node.type !== 'sis-config') {
+            if (node?.type !== 'sis-config') {
                 res.status(404).json({ ok: false, code: 'NOT_DEPLOYED', message: 'sis-config.errors.deploy-first' });
                 return;
             }

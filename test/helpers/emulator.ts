@@ -32,7 +32,7 @@ export function configFor(
         maxRetries: 3,
         ...extra,
     };
-    const credentials =
+    const credentials: Record<string, string> =
         authType === 'aksk'
             ? { ak: a.ak, sk: a.sk }
             : { username: a.username, password: a.password, domainName: a.domainName };

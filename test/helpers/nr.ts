@@ -7,6 +7,12 @@ helper.init(require.resolve(NODE_RED_MODULE));
 
 export { helper };
 
+/** A flow as the helper takes it. */
+export type Flow = helper.TestFlows;
+export function asFlow(nodes: Record<string, unknown>[]): Flow {
+    return nodes as unknown as Flow;
+}
+
 /** Built node modules, as they ship (`dist/nodes`). */
 // biome-ignore lint/suspicious/noExplicitAny: the helper accepts any node module initialiser
 export type NodeModule = any;
@@ -18,3 +24,16 @@ export function loadNode(name: string): NodeModule {
 export function nodeRedVersion(): string {
     return (require(`${NODE_RED_MODULE}/package.json`) as { version: string }).version;
 }
+
+/** A core node module of the Node-RED under test (catch, complete, join...). */
+export function coreNode(relative: string): NodeModule {
+    const base = require.resolve(`${NODE_RED_MODULE}/package.json`);
+    return require(require.resolve(`@node-red/nodes/core/${relative}`, { paths: [base] }));
+}
+
+export const CORE = {
+    catch: (): NodeModule => coreNode('common/25-catch.js'),
+    complete: (): NodeModule => coreNode('common/24-complete.js'),
+    status: (): NodeModule => coreNode('common/25-status.js'),
+    join: (): NodeModule => coreNode('sequence/17-split.js'),
+};
