@@ -5,6 +5,7 @@ import { SisClient, type SisCredentials } from './lib/sis-client';
 import type { NodeAPI, SisConfigDef, SisConfigNode } from './lib/types';
 
 const ENV_RE = /^\$\{(\S+)\}$/;
+const USER_RELEASE_GRACE_MS = 12_000;
 
 function num(value: number | string | undefined, fallback: number, min: number, max: number): number {
     const n = typeof value === 'number' ? value : Number.parseFloat(String(value ?? ''));
@@ -62,14 +63,35 @@ export = function register(RED: NodeAPI): void {
             this.configError = err instanceof Error ? err.message : String(err);
             this.error(RED._('sis-config.errors.invalid-config', { reason: this.configError }));
         }
+        const users = new Set<string>();
+        let released: (() => void) | undefined;
+        this.register = (node) => {
+            users.add(node.id);
+        };
+        this.deregister = (node) => {
+            users.delete(node.id);
+            if (users.size === 0) released?.();
+        };
         this.on('close', (_removed: boolean, done: () => void) => {
-            const client = this.client;
-            this.client = undefined;
-            if (!client) {
-                done();
-                return;
-            }
-            client.close().then(done, done);
+            // Nodes closing in the same deploy may still need the client to clean up (e.g. delete
+            // staged audio): wait until they have let go, for a bounded time.
+            const allReleased =
+                users.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (released = resolve));
+            let timer: NodeJS.Timeout | undefined;
+            const bounded = Promise.race([
+                allReleased,
+                new Promise<void>((resolve) => {
+                    timer = setTimeout(resolve, USER_RELEASE_GRACE_MS);
+                }),
+            ]);
+            bounded
+                .then(async () => {
+                    clearTimeout(timer);
+                    const client = this.client;
+                    this.client = undefined;
+                    await client?.close();
+                })
+                .then(done, done);
         });
     }
 

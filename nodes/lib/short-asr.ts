@@ -1,4 +1,6 @@
 // sis-short-asr: one clip (≤ 60 s) sent inline as base64 to POST /v1/{project_id}/asr/short-audio.
+
+import { deliver } from './asr-output';
 import {
     AudioFormatError,
     bytesPerSecond,
@@ -13,8 +15,8 @@ import {
 } from './audio-format';
 import { invalidInput, SisError } from './errors';
 import { defined, type OptionSpecs, resolveOptions } from './options';
-import { type OutputMode, type Sentence, sentenceMessages, singleMessage } from './sentences';
-import type { NodeAPI, NodeMessage } from './types';
+import type { OutputMode, Sentence } from './sentences';
+import type { NodeAPI } from './types';
 import type { InputContext, UserNode } from './user-node';
 
 export const SHORT_AUDIO_OPTIONS: OptionSpecs = {
@@ -120,23 +122,4 @@ export function attachShortAsr(RED: NodeAPI, user: UserNode, settings: Record<st
         }
         deliver(RED, user, send, msg, sentences, { trace_id: res.traceId }, output);
     });
-}
-
-/** Sends the sentences in the node's output mode and shows the outcome. */
-export function deliver(
-    RED: NodeAPI,
-    user: UserNode,
-    send: InputContext['send'],
-    msg: NodeMessage,
-    sentences: Sentence[],
-    meta: { trace_id?: string; audio_duration?: number; job_id?: string },
-    output: OutputMode,
-): void {
-    if (output === 'single') {
-        send(singleMessage(msg, sentences, meta));
-    } else if (sentences.length > 0) {
-        for (const m of sentenceMessages(msg, sentences, meta, (x) => RED.util.cloneMessage(x))) send(m);
-    }
-    if (sentences.length === 0) user.status.succeed('no-speech');
-    else user.status.succeed('sentences', { count: sentences.length });
 }

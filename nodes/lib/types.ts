@@ -27,6 +27,9 @@ export interface SisConfigNode extends Node<SisCredentials> {
     configError?: string;
     region: string;
     obsBucket?: string;
+    /** Nodes using this configuration; it closes its client only after they let go. */
+    register(node: Node): void;
+    deregister(node: Node): void;
 }
 
 /** Base definition of the nodes that use a config node. */

@@ -1,6 +1,8 @@
 // What every SIS processing node shares: finding its config node, a guarded input handler that
-// always ends in exactly one done(), aborting work on close, and the status helper.
+// always ends in exactly one done(), aborting work on close (and waiting for its clean-up, such as
+// deleting staged audio), and the status helper.
 import { SisError } from './errors';
+import { sleep } from './http';
 import { reportError, StatusTracker } from './node-io';
 import type { SisClient } from './sis-client';
 import type { DoneFn, Node, NodeAPI, NodeMessage, SendFn, SisConfigNode } from './types';
@@ -15,9 +17,13 @@ export interface InputContext {
 
 export type InputHandler = (ctx: InputContext) => Promise<void>;
 
+/** How long a closing node waits for in-flight work to finish its clean-up. */
+const CLOSE_GRACE_MS = 10_000;
+
 export class UserNode {
     readonly status: StatusTracker;
-    private readonly running = new Set<AbortController>();
+    private readonly running = new Map<AbortController, Promise<void>>();
+    private readonly closeHooks: ((removed: boolean) => Promise<void> | void)[] = [];
     private closed = false;
 
     constructor(
@@ -26,19 +32,53 @@ export class UserNode {
         private readonly configId: string | undefined,
     ) {
         this.status = new StatusTracker(node, (key, subs) => RED._(key, subs));
-        if (!this.configNode()) this.status.show('red', 'ring', 'not-configured');
-        node.on('close', (_removed: boolean, done: () => void) => {
-            this.closed = true;
-            for (const c of this.running) c.abort();
-            this.running.clear();
-            this.status.clear();
-            done();
+        const config = this.configNode();
+        if (config) config.register(node);
+        else this.status.show('red', 'ring', 'not-configured');
+        node.on('close', (removed: boolean, done: () => void) => {
+            this.close(removed, config).then(done, done);
         });
+    }
+
+    private async close(removed: boolean, config: SisConfigNode | undefined): Promise<void> {
+        this.closed = true;
+        for (const controller of this.running.keys()) controller.abort();
+        const work = [
+            ...this.running.values(),
+            ...this.closeHooks.map((hook) => Promise.resolve().then(() => hook(removed))),
+        ];
+        const grace = new AbortController();
+        await Promise.race([Promise.allSettled(work), sleep(CLOSE_GRACE_MS, grace.signal).catch(() => undefined)]);
+        grace.abort();
+        this.running.clear();
+        this.status.clear();
+        config?.deregister(this.node);
+    }
+
+    /** Runs when the node closes, before it lets go of its config node. */
+    onClose(hook: (removed: boolean) => Promise<void> | void): void {
+        this.closeHooks.push(hook);
+    }
+
+    get isClosed(): boolean {
+        return this.closed;
     }
 
     configNode(): SisConfigNode | undefined {
         const n = this.configId ? (this.RED.nodes.getNode(this.configId) as SisConfigNode | null) : null;
-        return n ?? undefined;
+        return n?.type === 'sis-config' ? n : undefined;
+    }
+
+    /** The config node's client, or a NOT_CONFIGURED error. */
+    requireClient(): { client: SisClient; config: SisConfigNode } {
+        const config = this.configNode();
+        if (!config?.client) {
+            throw new SisError(
+                'NOT_CONFIGURED',
+                config?.configError ? `sis-config: ${config.configError}` : 'no usable sis-config node is selected',
+            );
+        }
+        return { client: config.client, config };
     }
 
     /** Registers the input handler: one done() per message on every path, errors through done(err). */
@@ -51,22 +91,13 @@ export class UserNode {
                 done(err);
             };
             const controller = new AbortController();
-            this.running.add(controller);
             const run = async (): Promise<void> => {
-                const config = this.configNode();
-                if (!config?.client) {
-                    throw new SisError(
-                        'NOT_CONFIGURED',
-                        config?.configError
-                            ? `sis-config: ${config.configError}`
-                            : 'no usable sis-config node is selected',
-                    );
-                }
                 if (this.closed) throw new SisError('CANCELLED', 'the node was stopped');
-                await handler({ msg, send, signal: controller.signal, client: config.client, config });
+                const { client, config } = this.requireClient();
+                await handler({ msg, send, signal: controller.signal, client, config });
                 finish();
             };
-            run()
+            const task = run()
                 .catch((err: unknown) => {
                     if (finished) {
                         this.node.error(err, msg);
@@ -76,6 +107,7 @@ export class UserNode {
                     reportError(msg, finish, err);
                 })
                 .finally(() => this.running.delete(controller));
+            this.running.set(controller, task);
         });
     }
 }
