@@ -66,8 +66,10 @@ export function sentenceMessages(
     const id = partsId();
     const outer = input.parts;
     const result = compactMeta(meta);
+    // The payload (the audio) is replaced in every copy: leave it out of the deep clone.
+    const { payload: _audio, ...rest } = input;
     return sentences.map((sentence, index) => {
-        const msg = clone(input);
+        const msg = clone(rest as NodeMessage);
         msg.payload = sentence.text;
         msg.sentence = { ...sentence };
         const parts: Record<string, unknown> = { id, index, count: sentences.length, type: 'array', len: 1 };
