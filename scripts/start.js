@@ -42,18 +42,28 @@ function prepareUserDir() {
     );
 }
 
-/** The example flows, their config nodes pointed at the environment (no secret is written). */
+/**
+ * The example flows sharing one configuration node, pointed at the environment (no secret is
+ * written: the credentials are `${VAR}` references resolved when Node-RED starts).
+ */
 function demoFlows() {
     const dir = path.join(root, 'examples');
     const flows = [];
     const credentials = {};
     const seen = new Set();
+    let configId;
     for (const file of fs.readdirSync(dir).sort()) {
         if (!file.endsWith('.json')) continue;
-        for (const node of JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'))) {
+        const nodes = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+        const local = nodes.find((n) => n.type === 'sis-config');
+        for (const node of nodes) {
             if (seen.has(node.id)) continue;
             seen.add(node.id);
+            if (local && node.config === local.id) node.config = configId ?? local.id;
             if (node.type === 'sis-config') {
+                if (configId) continue;
+                configId = node.id;
+                node.name = 'SIS';
                 Object.assign(node, {
                     region: '${SIS_REGION}',
                     projectId: '${SIS_PROJECT_ID}',
