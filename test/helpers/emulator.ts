@@ -3,9 +3,9 @@ import { type Emulator, type EmulatorOptions, startEmulator } from '../../emulat
 
 export type { Emulator };
 
-/** A value used as every secret in the suites; it must never be found in any output. */
-export const CANARY = 'CanarySecret-7f3e9a1c-do-not-leak';
-export const CANARY_PASSWORD = 'CanaryPassword-5b2d8e4f-do-not-leak';
+import { CANARY, CANARY_PASSWORD } from './canary';
+
+export { CANARY, CANARY_PASSWORD };
 
 export async function startCanaryEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
     return startEmulator({ ...opts, account: { sk: CANARY, password: CANARY_PASSWORD, ...opts.account } });

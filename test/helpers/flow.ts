@@ -1,6 +1,7 @@
 // Builds a test flow around one SIS node: its config node, an output collector, a Catch node, a
 // Complete node and a Status node, all on one tab.
 import type { Node } from 'node-red';
+import { observe } from './canary';
 import { configFor, type Emulator } from './emulator';
 import { asFlow, CORE, helper, loadNode, type NodeModule } from './nr';
 import { delay } from './wait';
@@ -96,6 +97,7 @@ export async function harness(
     helper.getNode('caught').on('input', (msg: Record<string, unknown>) => collected.caught.push(msg));
     helper.getNode('completed').on('input', (msg: Record<string, unknown>) => collected.completed.push(msg));
     helper.getNode('statuses').on('input', (msg: Record<string, unknown>) => collected.statuses.push(msg));
+    observe(collected);
     const node = helper.getNode('n1');
     const snapshot = (): number =>
         collected.out.reduce((a, o) => a + o.length, 0) + collected.caught.length + collected.completed.length;

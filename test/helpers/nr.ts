@@ -2,8 +2,20 @@
 // named by NODE_RED_MODULE (e.g. `node-red-5`, the npm alias of Node-RED 5).
 import helper = require('node-red-node-test-helper');
 
+import { findLeak } from './canary';
+
 export const NODE_RED_MODULE = process.env.NODE_RED_MODULE ?? 'node-red';
 helper.init(require.resolve(NODE_RED_MODULE));
+
+// Every unload is also a search for the canary secret in what the flow logged and produced.
+const unload = helper.unload.bind(helper);
+helper.unload = async () => {
+    const spy = helper.log() as { args?: unknown[][] } | undefined;
+    const leak = findLeak(spy?.args ?? []);
+    const result = await unload();
+    if (leak) throw new Error(`a secret reached a log, status, message or error: …${leak}…`);
+    return result;
+};
 
 export { helper };
 
