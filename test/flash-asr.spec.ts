@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import type { SisClient } from '../nodes/lib/sis-client';
 import type { SisConfigNode } from '../nodes/lib/types';
-import { type Emulator, routeLog, startCanaryEmulator } from './helpers/emulator';
+import { type Emulator, routeLog, useEmulator } from './helpers/emulator';
 import { fixture, transcript } from './helpers/fixtures';
 import { type Harness, harness } from './helpers/flow';
 import { CORE, helper, nodeRedVersion } from './helpers/nr';
@@ -16,25 +16,13 @@ interface SisErrorInfo {
 
 describe(`sis-flash-asr on Node-RED ${nodeRedVersion()}`, function () {
     this.timeout(20_000);
-    let emu: Emulator;
     const zh = fixture('zh_16k.wav');
 
-    before(async () => {
-        emu = await startCanaryEmulator();
-        for (const name of ['zh_16k.wav', 'zh_16k.mp3', 'en_16k.wav'])
-            emu.transcripts.register(fixture(name), transcript(name));
-    });
-    after(async () => {
-        await emu.close();
-    });
-    beforeEach((done) => {
-        emu.faults.clear();
-        emu.log.clear();
-        helper.startServer(done);
-    });
-    afterEach(async () => {
-        await helper.unload();
-        await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    const getEmu = useEmulator({}, ['zh_16k.wav', 'zh_16k.mp3', 'en_16k.wav']);
+
+    let emu: Emulator;
+    beforeEach(() => {
+        emu = getEmu();
     });
 
     /** Objects left in the staging bucket under the node's prefix. */

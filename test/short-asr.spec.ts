@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { CANARY, type Emulator, routeLog, startCanaryEmulator } from './helpers/emulator';
+import { CANARY, type Emulator, routeLog, useEmulator } from './helpers/emulator';
 import { fixture, transcript } from './helpers/fixtures';
 import { harness } from './helpers/flow';
 import { helper, nodeRedVersion } from './helpers/nr';
@@ -14,27 +14,19 @@ interface SisErrorInfo {
 
 describe(`sis-short-asr on Node-RED ${nodeRedVersion()}`, function () {
     this.timeout(20_000);
-    let emu: Emulator;
     const en = fixture('en_16k.wav');
 
-    before(async () => {
-        // English short-audio models are offered in cn-east-3 only.
-        emu = await startCanaryEmulator({ account: { region: 'cn-east-3' } });
-        for (const name of ['en_16k.wav', 'en_16k.pcm', 'en_16k.mp3', 'en_8k.wav', 'zh_16k.wav']) {
-            emu.transcripts.register(fixture(name), transcript(name));
-        }
-    });
-    after(async () => {
-        await emu.close();
-    });
-    beforeEach((done) => {
-        emu.faults.clear();
-        emu.log.clear();
-        helper.startServer(done);
-    });
-    afterEach(async () => {
-        await helper.unload();
-        await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    // English short-audio models are offered in cn-east-3 only.
+    const getEmu = useEmulator({ account: { region: 'cn-east-3' } }, [
+        'en_16k.wav',
+        'en_16k.pcm',
+        'en_16k.mp3',
+        'en_8k.wav',
+        'zh_16k.wav',
+    ]);
+    let emu: Emulator;
+    beforeEach(() => {
+        emu = getEmu();
     });
 
     function lastConfig(): Record<string, unknown> {

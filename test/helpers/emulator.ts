@@ -43,3 +43,35 @@ export function configFor(
 export function routeLog(emu: Emulator, route: string): ReturnType<Emulator['log']['entries']> {
     return emu.log.entries().filter((e) => e.route === route);
 }
+
+/**
+ * The usual suite set-up: one emulator for the suite (fixtures' transcripts registered), faults
+ * and the request log cleared and a Node-RED test runtime started for every test, the flow
+ * unloaded after it. Returns a getter for the emulator.
+ */
+export function useEmulator(opts: EmulatorOptions = {}, transcripts: string[] = []): () => Emulator {
+    // Imported lazily so suites that only need the emulator do not load the runtime helper.
+    const { helper } = require('./nr') as typeof import('./nr');
+    const { fixture, transcript } = require('./fixtures') as typeof import('./fixtures');
+    let emu: Emulator | undefined;
+    before(async () => {
+        emu = await startCanaryEmulator(opts);
+        for (const name of transcripts) emu.transcripts.register(fixture(name), transcript(name));
+    });
+    after(async () => {
+        await emu?.close();
+    });
+    beforeEach((done) => {
+        emu?.faults.clear();
+        emu?.log.clear();
+        helper.startServer(done);
+    });
+    afterEach(async () => {
+        await helper.unload();
+        await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    });
+    return () => {
+        if (!emu) throw new Error('the emulator is not started');
+        return emu;
+    };
+}

@@ -2,9 +2,9 @@
 // successful, or in one clear coded error — never a crash, a doubled output or a lost result.
 import * as assert from 'node:assert/strict';
 import type { FaultSpec } from '../../emulator/types';
-import { type Emulator, routeLog, startCanaryEmulator } from '../helpers/emulator';
+import { type Emulator, routeLog, useEmulator } from '../helpers/emulator';
 import { harness } from '../helpers/flow';
-import { helper, nodeRedVersion } from '../helpers/nr';
+import { nodeRedVersion } from '../helpers/nr';
 import { delay } from '../helpers/wait';
 import { SCENARIOS } from './scenarios';
 
@@ -87,22 +87,12 @@ const WS_CELLS: Cell[] = [
 
 describe(`fault matrix on Node-RED ${nodeRedVersion()}`, function () {
     this.timeout(30_000);
-    let emu: Emulator;
 
-    before(async () => {
-        emu = await startCanaryEmulator();
-    });
-    after(async () => {
-        await emu.close();
-    });
-    beforeEach((done) => {
-        emu.faults.clear();
-        emu.log.clear();
-        helper.startServer(done);
-    });
-    afterEach(async () => {
-        await helper.unload();
-        await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    const getEmu = useEmulator();
+
+    let emu: Emulator;
+    beforeEach(() => {
+        emu = getEmu();
     });
 
     for (const scenario of SCENARIOS) {
