@@ -25,6 +25,8 @@ export class UserNode {
     private readonly running = new Map<AbortController, Promise<void>>();
     private readonly closeHooks: ((removed: boolean) => Promise<void> | void)[] = [];
     private closed = false;
+    /** The config node is fixed for this node's life (Node-RED recreates users when it changes). */
+    private readonly config: SisConfigNode | undefined;
 
     constructor(
         readonly RED: NodeAPI,
@@ -32,7 +34,8 @@ export class UserNode {
         private readonly configId: string | undefined,
     ) {
         this.status = new StatusTracker(node, (key, subs) => RED._(key, subs));
-        const config = this.configNode();
+        const config = this.lookupConfig();
+        this.config = config;
         if (config) config.register(node);
         else this.status.show('red', 'ring', 'not-configured');
         node.on('close', (removed: boolean, done: () => void) => {
@@ -64,7 +67,15 @@ export class UserNode {
         return this.closed;
     }
 
+    /**
+     * The config node found at construction: during a deploy Node-RED no longer finds closing
+     * nodes by id, but close hooks still need the client to clean up.
+     */
     configNode(): SisConfigNode | undefined {
+        return this.config;
+    }
+
+    private lookupConfig(): SisConfigNode | undefined {
         const n = this.configId ? (this.RED.nodes.getNode(this.configId) as SisConfigNode | null) : null;
         return n?.type === 'sis-config' ? n : undefined;
     }

@@ -1,0 +1,21 @@
+import { TRANSCRIBER_FORMATS, TRANSCRIBER_PROPERTIES } from './lib/audio-format';
+import { attachJobAsr } from './lib/job-asr';
+import { DEFAULT_POLL_MS } from './lib/job-schedule';
+import type { Node, NodeAPI, SisUserDef } from './lib/types';
+import { UserNode } from './lib/user-node';
+
+export = function register(RED: NodeAPI): void {
+    function SisJobAsr(this: Node, def: SisUserDef & Record<string, unknown>): void {
+        RED.nodes.createNode(this, def);
+        const user = new UserNode(RED, this, def.config);
+        attachJobAsr(RED, user, { ...def });
+    }
+    RED.nodes.registerType('sis-job-asr', SisJobAsr, {
+        settings: {
+            sisJobAsrProperties: { value: [...TRANSCRIBER_PROPERTIES], exportable: true },
+            sisJobAsrFormats: { value: [...TRANSCRIBER_FORMATS], exportable: true },
+            // Base interval between queries of a job, in ms, when the node sets none.
+            sisJobAsrPollMs: { value: DEFAULT_POLL_MS, exportable: false },
+        },
+    });
+};

@@ -1,0 +1,160 @@
+// A real Node-RED in its own process, for what the test helper cannot show: a stop and a start of
+// the whole runtime, persistent context stores, deploys through the admin API. It runs
+// `<module>/red.js` (NODE_RED_MODULE, e.g. `node-red-5`) with a temporary user directory whose
+// settings load this package's built nodes from `dist/nodes`.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { delay } from './wait';
+
+const DIST_NODES = path.resolve(__dirname, '../../dist/nodes');
+const NODE_RED_MODULE = process.env.NODE_RED_MODULE ?? 'node-red';
+
+export interface RedProcessOptions {
+    /** Reuse a user directory (flows, credentials and context of an earlier run); default: a new one. */
+    userDir?: string;
+    /** More settings, as JSON values (e.g. `contextStorage`, `sisJobAsrPollMs`). */
+    settings?: Record<string, unknown>;
+    /** How long to wait for the admin API; default 20 s. */
+    startTimeoutMs?: number;
+}
+
+export interface RedProcess {
+    url: string;
+    port: number;
+    userDir: string;
+    /** Everything the process wrote to stdout and stderr so far. */
+    output(): string;
+    /** Deploys a flow through `POST /flows` (`full` by default) and waits until it has started. */
+    deploy(flow: Record<string, unknown>[], type?: 'full' | 'nodes' | 'flows'): Promise<void>;
+    /** Triggers an inject node, as its button in the editor does. */
+    inject(id: string): Promise<void>;
+    /** Stops with `signal` (SIGTERM: a graceful stop); SIGKILL after `ms`. Resolves with the exit code. */
+    stop(signal?: NodeJS.Signals, ms?: number): Promise<number | null>;
+}
+
+/** A port that was free a moment ago (Node-RED does not accept port 0). */
+export async function freePort(): Promise<number> {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+}
+
+/** A fresh temporary user directory; remove it with removeUserDir. */
+export function makeUserDir(): string {
+    return mkdtempSync(path.join(tmpdir(), 'sis-nr-'));
+}
+
+export function removeUserDir(dir: string): void {
+    rmSync(dir, { recursive: true, force: true });
+}
+
+function redScript(): string {
+    return path.join(path.dirname(require.resolve(`${NODE_RED_MODULE}/package.json`)), 'red.js');
+}
+
+function writeSettings(userDir: string, port: number, extra: Record<string, unknown>): string {
+    const settings = {
+        uiHost: '127.0.0.1',
+        uiPort: port,
+        userDir,
+        flowFile: 'flows.json',
+        credentialSecret: false,
+        nodesDir: [DIST_NODES],
+        telemetry: { enabled: false, updateNotification: false },
+        diagnostics: { enabled: false, ui: false },
+        editorTheme: { tours: false, projects: { enabled: false } },
+        logging: { console: { level: 'info', metrics: false, audit: false } },
+        ...extra,
+    };
+    const file = path.join(userDir, 'settings.js');
+    writeFileSync(file, `module.exports = ${JSON.stringify(settings, null, 4)};\n`);
+    return file;
+}
+
+async function waitReady(url: string, child: ChildProcess, ms: number, output: () => string): Promise<void> {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+        if (child.exitCode !== null) throw new Error(`Node-RED exited (${child.exitCode}):\n${output()}`);
+        try {
+            const res = await fetch(`${url}/settings`);
+            await res.arrayBuffer();
+            if (res.ok) return;
+        } catch {
+            // not listening yet
+        }
+        await delay(50);
+    }
+    throw new Error(`Node-RED did not start within ${ms} ms:\n${output()}`);
+}
+
+export async function startRed(opts: RedProcessOptions = {}): Promise<RedProcess> {
+    const userDir = opts.userDir ?? makeUserDir();
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const settingsFile = writeSettings(userDir, port, opts.settings ?? {});
+    const child = spawn(process.execPath, [redScript(), '--settings', settingsFile, '--userDir', userDir], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let text = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+        text += chunk.toString('utf8');
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+        text += chunk.toString('utf8');
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const output = (): string => text;
+
+    const stop = async (signal: NodeJS.Signals = 'SIGTERM', ms = 10_000): Promise<number | null> => {
+        if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+        child.kill(signal);
+        const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+        try {
+            return await exited;
+        } finally {
+            clearTimeout(timer);
+        }
+    };
+
+    try {
+        await waitReady(url, child, opts.startTimeoutMs ?? 20_000, output);
+    } catch (err) {
+        await stop('SIGKILL');
+        throw err;
+    }
+
+    async function call(method: string, route: string, body?: unknown, headers: Record<string, string> = {}) {
+        const res = await fetch(`${url}${route}`, {
+            method,
+            headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+            body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        const answer = await res.text();
+        if (!res.ok) throw new Error(`${method} ${route}: HTTP ${res.status} ${answer}`);
+    }
+
+    return {
+        url,
+        port,
+        userDir,
+        output,
+        deploy: async (flow, type = 'full') => {
+            // The admin API answers before the flows have started: wait for the runtime's log line.
+            const started = (): number => text.split('Started flows').length;
+            const before = started();
+            await call('POST', '/flows', flow, { 'Node-RED-Deployment-Type': type });
+            const end = Date.now() + 10_000;
+            while (started() === before) {
+                if (Date.now() > end) throw new Error(`the flows did not start:\n${text}`);
+                await delay(20);
+            }
+        },
+        inject: (id) => call('POST', `/inject/${encodeURIComponent(id)}`),
+        stop,
+    };
+}
