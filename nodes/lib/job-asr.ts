@@ -27,17 +27,7 @@ export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<stri
     const store = new JobStore(node, typeof settings.store === 'string' ? settings.store : undefined, (reason) =>
         node.warn(RED._('sis-job-asr.errors.context', { reason })),
     );
-    // During a deploy's stop the config node can no longer be looked up, yet it keeps its client
-    // until this node lets go of it: clean-up on close needs the one found now.
-    const bound = user.configNode();
-    const clientOf = (): SisClient => {
-        try {
-            return user.requireClient().client;
-        } catch (err) {
-            if (bound?.client) return bound.client;
-            throw err;
-        }
-    };
+    const clientOf = (): SisClient => user.requireClient().client;
     const tracker = new JobTracker(RED, user, store, status, {
         client: clientOf,
         output,
