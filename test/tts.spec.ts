@@ -1,8 +1,11 @@
 import * as assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import type { SisClient, SisResult } from '../nodes/lib/sis-client';
-import { CANARY, configFor, type Emulator, routeLog, startCanaryEmulator } from './helpers/emulator';
+import { CANARY, configFor, type Emulator, routeLog, useEmulator } from './helpers/emulator';
 import { type Harness, harness } from './helpers/flow';
-import { asFlow, CORE, helper, loadNode, nodeRedVersion } from './helpers/nr';
+import { asFlow, CORE, coreNode, helper, loadNode, nodeRedVersion } from './helpers/nr';
 import { delay, until } from './helpers/wait';
 
 interface SisErrorInfo {
@@ -58,8 +61,9 @@ function mp3Frames(buf: Buffer): number {
     return n;
 }
 
+/** The WebSocket module the loaded node uses (the built one). */
 function wsModule(): { openSocketCount(): number } {
-    return require('../dist/nodes/lib/tts-ws.js') as { openSocketCount(): number };
+    return require(path.resolve(__dirname, '../dist/nodes/lib/tts-ws.js')) as { openSocketCount(): number };
 }
 
 interface Captured {
@@ -102,24 +106,14 @@ function lastRed(h: Harness): string | undefined {
 
 describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
     this.timeout(20_000);
+    const getEmu = useEmulator();
     let emu: Emulator;
-
-    before(async () => {
-        emu = await startCanaryEmulator();
-    });
-    after(async () => {
-        await emu.close();
-    });
-    beforeEach((done) => {
-        emu.faults.clear();
-        emu.log.clear();
+    beforeEach(() => {
+        emu = getEmu();
         emu.ctx.limits.serviceLatencyMs = 0;
-        helper.startServer(done);
     });
-    afterEach(async () => {
+    afterEach(() => {
         helper.settings({});
-        await helper.unload();
-        await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
     });
 
     function ttsBodies(): { text: string; config: Record<string, unknown> }[] {
@@ -133,9 +127,10 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
             const [msg] = await h.outputs(1);
             assert.ok(Buffer.isBuffer(msg.payload));
             const wav = readWav(msg.payload as Buffer);
-            assert.equal(wav.rate, 16000);
+            // Nothing set: the service's defaults, sent explicitly.
+            assert.equal(wav.rate, 8000);
             assert.ok(wav.data.length > 0);
-            assert.deepEqual(msg.audio, { format: 'wav', sample_rate: 16000, bytes: (msg.payload as Buffer).length });
+            assert.deepEqual(msg.audio, { format: 'wav', sample_rate: 8000, bytes: (msg.payload as Buffer).length });
             assert.match(String((msg.sis_result as { trace_id?: string }).trace_id), /\w/);
             assert.equal(msg.topic, 'greeting');
             assert.equal(msg._keep, 7);
@@ -145,7 +140,7 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
                     text: '你好，世界。',
                     config: {
                         audio_format: 'wav',
-                        sample_rate: '16000',
+                        sample_rate: '8000',
                         property: 'chinese_xiaoyan_common',
                         speed: 0,
                         pitch: 0,
@@ -168,8 +163,14 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
                 volume: '80',
             });
             h.send({ payload: 'Hello.' });
-            h.send({ payload: 'Hello.', sis: { property: 'english_cameal_common', sample_rate: 16000, volume: '20', speed: -500 } });
-            h.send({ payload: '你好。', sis: { property: 'chinese_huaxiaolong_common', pitch: 0, audio_format: 'pcm' } });
+            h.send({
+                payload: 'Hello.',
+                sis: { property: 'english_cameal_common', sample_rate: 16000, volume: '20', speed: -500 },
+            });
+            h.send({
+                payload: '你好。',
+                sis: { property: 'chinese_huaxiaolong_common', pitch: 0, audio_format: 'pcm', sample_rate: '16000' },
+            });
             const msgs = await h.outputs(3);
             const configs = ttsBodies().map((b) => b.config);
             const byVoice = (p: string) => configs.find((c) => c.property === p);
@@ -189,13 +190,18 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
                 pitch: -50,
                 volume: 20,
             });
-            // A 16 kHz-only premium voice: the node's 8000 would be refused, but msg.sis named no rate...
-            assert.equal(byVoice('chinese_huaxiaolong_common'), undefined);
-            assert.equal(msgs.length, 3);
+            assert.deepEqual(byVoice('chinese_huaxiaolong_common'), {
+                audio_format: 'pcm',
+                sample_rate: '16000',
+                property: 'chinese_huaxiaolong_common',
+                speed: 100,
+                volume: 80,
+            });
+            assert.deepEqual(msgs.map((m) => (m.audio as { format: string }).format).sort(), ['mp3', 'mp3', 'pcm']);
         });
 
         it('picks a rate the voice takes when none is set, and leaves pitch out for premium voices', async () => {
-            const h = await harness(emu, 'sis-tts', { sample_rate: '', property: 'chinese_huaxiaolong_common' });
+            const h = await harness(emu, 'sis-tts', { property: 'chinese_huaxiaolong_common' });
             h.send({ payload: '你好。' });
             const [msg] = await h.outputs(1);
             assert.equal((msg.audio as { sample_rate: number }).sample_rate, 16000);
@@ -238,7 +244,10 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
             h.send({ payload: text });
             const [mp3] = await h.outputs(1);
             const frames = mp3Frames(mp3.payload as Buffer);
-            assert.equal(frames, seen.audio.reduce((n, a) => n + a.length / 144, 0));
+            assert.equal(
+                frames,
+                seen.audio.reduce((n, a) => n + a.length / 144, 0),
+            );
             assert.deepEqual(mp3.audio, { format: 'mp3', sample_rate: 8000, bytes: (mp3.payload as Buffer).length });
             h.send({ payload: text, sis: { audio_format: 'pcm' } });
             const [, pcm] = await h.outputs(2);
@@ -257,7 +266,10 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
             assert.ok(texts.length >= 2);
             for (const t of texts) {
                 assert.ok(cps(t) <= 500);
-                assert.match(t, /^<speak>(欢迎光临<break time="300ms"\/>本单共计<say-as interpret-as="money">15\.55 RMB<\/say-as>。)+<\/speak>$/);
+                assert.match(
+                    t,
+                    /^<speak>(欢迎光临<break time="300ms"\/>本单共计<say-as interpret-as="money">15\.55 RMB<\/say-as>。)+<\/speak>$/,
+                );
             }
         });
 
@@ -268,14 +280,35 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
             ['an unknown voice', { payload: 'hi', sis: { property: 'klingon_worf_common' } }, /property/],
             ['an unknown format', { payload: 'hi', sis: { audio_format: 'ogg' } }, /audio_format/],
             ['an unknown sample rate', { payload: 'hi', sis: { sample_rate: 22050 } }, /sample_rate/],
-            ['8 kHz for a 16 kHz-only voice', { payload: 'hi', sis: { property: 'chinese_huaxiaorui_common', sample_rate: '8000' } }, /16000/],
+            [
+                '8 kHz for a 16 kHz-only voice',
+                { payload: 'hi', sis: { property: 'chinese_huaxiaorui_common', sample_rate: '8000' } },
+                /16000/,
+            ],
             ['a speed out of range', { payload: 'hi', sis: { speed: 501 } }, /speed/],
             ['a volume out of range', { payload: 'hi', sis: { volume: -1 } }, /volume/],
             ['a pitch that is not a whole number', { payload: 'hi', sis: { pitch: 1.5 } }, /pitch/],
-            ['pitch for a premium voice', { payload: 'hi', sis: { property: 'chinese_huaxiaoxia_common', pitch: 20 } }, /pitch/],
-            ['SSML for a voice without SSML', { payload: '<speak>hi</speak>', sis: { property: 'chinese_xiaoyan_common' } }, /SSML/],
-            ['SSML markup that is not closed', { payload: '<speak>a<say-as>b</speak>', sis: { property: 'chinese_huaxiaomei_common' } }, /not closed/],
-            ['a text longer than sisTtsMaxTextLength', { payload: 'x'.repeat(61) }, /61 characters/, { sisTtsMaxTextLength: 60 }],
+            [
+                'pitch for a premium voice',
+                { payload: 'hi', sis: { property: 'chinese_huaxiaoxia_common', pitch: 20 } },
+                /pitch/,
+            ],
+            [
+                'SSML for a voice without SSML',
+                { payload: '<speak>hi</speak>', sis: { property: 'chinese_xiaoyan_common' } },
+                /SSML/,
+            ],
+            [
+                'SSML markup that is not closed',
+                { payload: '<speak>a<say-as>b</speak>', sis: { property: 'chinese_huaxiaomei_common' } },
+                /not closed/,
+            ],
+            [
+                'a text longer than sisTtsMaxTextLength',
+                { payload: 'x'.repeat(61) },
+                /61 characters/,
+                { sisTtsMaxTextLength: 60 },
+            ],
         ];
         for (const [what, msg, pattern, settings] of invalid) {
             it(`refuses ${what} with INVALID_INPUT before sending, once`, async () => {
@@ -295,7 +328,13 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
         }
 
         it('a service error on one piece reaches Catch once and nothing is sent', async () => {
-            emu.faults.add({ route: 'tts', kind: 'status', status: 400, code: 'SIS.0411', message: "'property' is invalid" });
+            emu.faults.add({
+                route: 'tts',
+                kind: 'status',
+                status: 400,
+                code: 'SIS.0411',
+                message: "'property' is invalid",
+            });
             const h = await harness(emu, 'sis-tts', { sample_rate: '8000', speed: '500' });
             h.send({ payload: chinese(1600), topic: 't' });
             const [caught] = await h.errors(1);
@@ -459,7 +498,7 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
             assert.equal(routeLog(emu, 'rtts').length, 1);
         });
 
-        it('a redeploy in the middle of a synthesis closes every socket and sends nothing more', async () => {
+        async function loadRealtime(extra: Record<string, unknown>) {
             const { node: cfg, credentials } = configFor(emu, 'aksk');
             const tts = {
                 id: 'n1',
@@ -467,32 +506,137 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
                 z: 'tab',
                 config: 'cfg',
                 mode: 'realtime',
-                sample_rate: '8000',
-                concurrency: '1',
                 wires: [['out']],
+                ...extra,
             };
             const flow = [{ id: 'tab', type: 'tab' }, cfg, tts, { id: 'out', type: 'helper', z: 'tab' }];
             await helper.load([loadNode('sis-config'), loadNode('sis-tts')], asFlow(flow), { cfg: credentials });
-            const out: unknown[] = [];
-            helper.getNode('out').on('input', (m: unknown) => out.push(m));
-            // The second connection's handshake hangs: the redeploy lands between two syntheses.
-            emu.faults.add({ route: 'rtts', kind: 'delay', delayMs: 3000, count: 1 });
-            helper.getNode('n1').receive({ payload: chinese(1400) });
-            await until(() => (routeLog(emu, 'rtts').length + (out.length ? 1 : 0) > 0 ? true : undefined), 5000);
-            await delay(100);
-            const started = Date.now();
-            await helper.setFlows(asFlow([...flow.slice(0, 2), { ...tts, speed: '100' }, flow[3]]), 'nodes', { cfg: credentials });
-            assert.ok(Date.now() - started < 2000, 'the node closed promptly');
-            await until(() => (wsModule().openSocketCount() === 0 ? true : undefined), 2000);
+            const out: Record<string, unknown>[] = [];
+            helper.getNode('out').on('input', (m: Record<string, unknown>) => out.push(m));
+            /** A "modified nodes" deploy of the sis-tts node alone (the config node stays). */
+            const redeploy = () =>
+                helper.setFlows(asFlow([...flow.slice(0, 2), { ...tts, speed: '100' }, flow[3]]), 'nodes', {
+                    cfg: credentials,
+                });
+            return { out, redeploy };
+        }
+
+        async function afterRedeploy(out: Record<string, unknown>[]): Promise<void> {
+            await until(() => (wsModule().openSocketCount() === 0 ? true : undefined), 1000);
             const count = out.length;
-            await delay(200);
+            await delay(150);
             assert.equal(out.length, count, 'nothing after the redeploy');
-            assert.ok(out.every((m) => ((m as { parts: Parts }).parts.count === undefined)));
+            assert.ok(
+                out.every((m) => (m.parts as Parts).count === undefined),
+                'no sequence was completed',
+            );
             // The new node works on the same config node.
-            const fresh: unknown[] = [];
-            helper.getNode('out').on('input', (m: unknown) => fresh.push(m));
+            const fresh: Record<string, unknown>[] = [];
+            helper.getNode('out').on('input', (m: Record<string, unknown>) => fresh.push(m));
             helper.getNode('n1').receive({ payload: '你好。' });
-            await until(() => (fresh.some((m) => (m as { parts: Parts }).parts.count !== undefined) ? true : undefined), 5000);
+            await until(() => (fresh.some((m) => (m.parts as Parts).count !== undefined) ? true : undefined), 5000);
+        }
+
+        it('a redeploy while audio is streaming in closes the socket at once and sends nothing more', async () => {
+            const { out, redeploy } = await loadRealtime({
+                property: 'chinese_huaxiaomei_common',
+                sample_rate: '16000',
+            });
+            let openAtRedeploy = -1;
+            let deployed: Promise<void> | undefined;
+            helper.getNode('out').on('input', () => {
+                if (deployed) return;
+                openAtRedeploy = wsModule().openSocketCount();
+                deployed = redeploy();
+            });
+            helper.getNode('n1').receive({ payload: chinese(1500) });
+            await until(() => deployed, 5000);
+            const started = Date.now();
+            await deployed;
+            assert.ok(Date.now() - started < 1000, 'the node closed promptly');
+            assert.equal(openAtRedeploy, 1, 'the synthesis was still streaming');
+            await afterRedeploy(out);
         });
+
+        it('a redeploy while a handshake is pending aborts it', async () => {
+            const { out, redeploy } = await loadRealtime({ sample_rate: '8000', concurrency: '1' });
+            // Once the first connection is up, the next handshake hangs: the redeploy lands between two syntheses.
+            const log = emu.ctx.log;
+            const add = log.add.bind(log);
+            let armed = false;
+            log.add = (entry) => {
+                add(entry);
+                if (entry.route === 'rtts' && !armed) {
+                    armed = true;
+                    emu.faults.add({ route: 'rtts', kind: 'delay', delayMs: 3000, count: 1 });
+                }
+            };
+            try {
+                helper.getNode('n1').receive({ payload: chinese(900) });
+                // The fault is taken when the second handshake arrives, after the first connection closed.
+                await until(() => {
+                    const pending = armed && emu.faults.list().length === 0 && wsModule().openSocketCount() === 1;
+                    return pending ? true : undefined;
+                }, 5000);
+            } finally {
+                log.add = add;
+            }
+            assert.ok(out.length > 0, 'the first text was spoken');
+            const started = Date.now();
+            await redeploy();
+            assert.ok(Date.now() - started < 1000, 'the node closed promptly');
+            await afterRedeploy(out);
+        });
+    });
+
+    it('the example flow writes a WAV file and rebuilds the real-time recording', async () => {
+        const dir = mkdtempSync(path.join(tmpdir(), 'sis-tts-'));
+        try {
+            const flow = JSON.parse(
+                readFileSync(path.resolve(__dirname, '../examples/tts-spoken-alert.json'), 'utf8'),
+            ) as Record<string, unknown>[];
+            const cfg = flow.find((n) => n.type === 'sis-config') as Record<string, unknown>;
+            for (const key of ['endpoint', 'iamEndpoint', 'obsEndpoint']) cfg[key] = emu.url;
+            const file = flow.find((n) => n.type === 'file') as Record<string, unknown>;
+            const target = path.join(dir, String(file.filename));
+            file.filename = target;
+            // Debug nodes need the editor; helper nodes stand in for them.
+            for (const n of flow) if (n.type === 'debug') n.type = 'helper';
+            await helper.load(
+                [
+                    loadNode('sis-config'),
+                    loadNode('sis-tts'),
+                    coreNode('common/20-inject.js'),
+                    coreNode('storage/10-file.js'),
+                    CORE.join(),
+                    CORE.catch(),
+                ],
+                asFlow(flow),
+                { [String(cfg.id)]: { ak: emu.account.ak, sk: emu.account.sk } },
+            );
+            const byName = (name: string) => flow.find((n) => n.name === name)?.id as string;
+            const got: Record<string, Record<string, unknown>[]> = { info: [], recording: [], error: [] };
+            helper.getNode(byName('audio info')).on('input', (m: Record<string, unknown>) => got.info.push(m));
+            helper
+                .getNode(byName('recording bytes'))
+                .on('input', (m: Record<string, unknown>) => got.recording.push(m));
+            helper.getNode(byName('error')).on('input', (m: Record<string, unknown>) => got.error.push(m));
+            helper.getNode(byName('cold-room alert')).receive({});
+            helper.getNode(byName('long announcement')).receive({});
+            await until(() => (got.info.length && got.recording.length ? true : undefined), 8000);
+            assert.equal(got.error.length, 0);
+            assert.equal(got.info[0].topic, 'cold-room-3');
+            await until(() => {
+                try {
+                    return readWav(readFileSync(target)).data.length > 0 ? true : undefined;
+                } catch {
+                    return undefined;
+                }
+            }, 3000);
+            const recording = got.recording[0].payload as Buffer;
+            assert.ok(Buffer.isBuffer(recording) && recording.length > 32000);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
     });
 });

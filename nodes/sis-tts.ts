@@ -1,0 +1,41 @@
+import { TTS_AUDIO_FORMATS, TTS_VOICES } from './lib/audio-format';
+import { attachTts, RTTS_LONG_TEXT_VOICES } from './lib/tts';
+import type { Node, NodeAPI, SisUserDef } from './lib/types';
+import { UserNode } from './lib/user-node';
+
+interface TtsDef extends SisUserDef {
+    property?: string;
+    audio_format?: string;
+    sample_rate?: string;
+    speed?: string | number;
+    pitch?: string | number;
+    volume?: string | number;
+    mode?: string;
+    concurrency?: string | number;
+}
+
+export = function register(RED: NodeAPI): void {
+    function SisTts(this: Node, def: TtsDef): void {
+        RED.nodes.createNode(this, def);
+        const user = new UserNode(RED, this, def.config);
+        attachTts(RED, user, { ...def });
+    }
+    RED.nodes.registerType('sis-tts', SisTts, {
+        settings: {
+            // What the editor needs to offer only valid choices.
+            sisTtsVoices: {
+                value: TTS_VOICES.map((v) => ({
+                    property: v.property,
+                    name: v.name,
+                    premium: v.premium,
+                    sampleRates: [...v.sampleRates],
+                    pitch: v.pitch,
+                    ssml: v.ssml,
+                    longText: RTTS_LONG_TEXT_VOICES.has(v.property),
+                })),
+                exportable: true,
+            },
+            sisTtsFormats: { value: [...TTS_AUDIO_FORMATS], exportable: true },
+        },
+    });
+};
