@@ -140,10 +140,14 @@ async function viaRawClient(emulatorUrl: string, target: 'short' | 'flash'): Pro
         projectId: '0123456789abcdef0123456789abcdef',
         bucket: 'sis-audio-stage',
     };
-    const { stdout } = await run(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'raw-asr-client.ts'), JSON.stringify(args)], {
-        cwd: ROOT,
-        maxBuffer: 64 * 1024 * 1024,
-    });
+    const { stdout } = await run(
+        process.execPath,
+        ['-r', 'tsx/cjs', path.join(__dirname, 'raw-asr-client.ts'), JSON.stringify(args)],
+        {
+            cwd: ROOT,
+            maxBuffer: 64 * 1024 * 1024,
+        },
+    );
     return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Outcome;
 }
 

@@ -28,7 +28,13 @@ async function sis(method: string, pathAndQuery: string, body?: string): Promise
         { method, url, headers: { 'content-type': 'application/json', 'X-Project-Id': args.projectId }, body },
         { ak: args.ak, sk: args.sk },
     );
-    const res = await agent.request({ origin: url.origin, path: url.pathname + url.search, method: method as 'POST', headers, body });
+    const res = await agent.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: method as 'POST',
+        headers,
+        body,
+    });
     const json = await res.body.json();
     if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
     return json;
@@ -40,9 +46,23 @@ async function obs(method: 'PUT' | 'DELETE', key: string, body?: Buffer): Promis
         headers['Content-Type'] = 'audio/wav';
         headers['Content-MD5'] = createHash('md5').update(body).digest('base64');
     }
-    const signed = signObsRequest({ method, bucket: args.bucket, key, headers, ak: args.ak, sk: args.sk, date: new Date() });
+    const signed = signObsRequest({
+        method,
+        bucket: args.bucket,
+        key,
+        headers,
+        ak: args.ak,
+        sk: args.sk,
+        date: new Date(),
+    });
     const url = new URL(`${args.url}/${args.bucket}/${key}`);
-    const res = await agent.request({ origin: url.origin, path: url.pathname, method, headers: { ...headers, ...signed.headers }, body });
+    const res = await agent.request({
+        origin: url.origin,
+        path: url.pathname,
+        method,
+        headers: { ...headers, ...signed.headers },
+        body,
+    });
     await res.body.dump();
     if (res.statusCode >= 300) throw new Error(`OBS HTTP ${res.statusCode}`);
 }
@@ -94,7 +114,14 @@ async function main(): Promise<void> {
     const wall = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     await agent.close();
-    console.log(JSON.stringify({ wall, cpu: (cpu.user + cpu.system) / 1e6, errors, latencies: latencies.sort((a, b) => a - b) }));
+    console.log(
+        JSON.stringify({
+            wall,
+            cpu: (cpu.user + cpu.system) / 1e6,
+            errors,
+            latencies: latencies.sort((a, b) => a - b),
+        }),
+    );
 }
 
 void main();

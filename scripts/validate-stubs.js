@@ -1,4 +1,3 @@
-'use strict';
 // Loaded with `--require` by `npm run validate`: answers the flow library scorecard's look-up of
 // the Node-RED catalogue (a host CI cannot reach) with an empty catalogue. Every other look-up
 // (the npm registry) is real.
