@@ -52,6 +52,11 @@ describe('package layout', () => {
                     assert.ok(catalog[type], `top-level key ${type}`);
                     const help = readFileSync(path.join(DIST, 'locales', lang, `${type}.html`), 'utf8');
                     assert.match(help, new RegExp(`data-help-name="${type}"`));
+                    // The editor renders `: name (type) : text` as a property list only when the
+                    // line holds exactly two colons (a URL or "e.g.: x" would break the list).
+                    for (const line of help.split('\n').filter((l) => l.startsWith(': '))) {
+                        assert.equal(line.split(':').length - 1, 2, `help property line: ${line.slice(0, 60)}`);
+                    }
                 });
             }
 
