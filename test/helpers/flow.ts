@@ -31,6 +31,8 @@ export interface HarnessOptions {
     outputs?: number;
     extraNodes?: Record<string, unknown>[];
     extraModules?: NodeModule[];
+    /** Id of the node under test (default `n1`); nodes that hand work to their successor match by id. */
+    id?: string;
     /** Wire output 0 to this node id instead of the collector. */
     wire0To?: string;
 }
@@ -61,17 +63,18 @@ export async function harness(
 ): Promise<Harness> {
     const { node: cfg, credentials } = configFor(emu, opts.authType ?? 'aksk', opts.configExtra);
     const outputs = opts.outputs ?? 1;
+    const nodeId = opts.id ?? 'n1';
     const wires = Array.from({ length: outputs }, (_, i) => [i === 0 && opts.wire0To ? opts.wire0To : `out${i}`]);
     const flow: Record<string, unknown>[] = [
         { id: 'tab', type: 'tab', label: 'test' },
         cfg,
-        { id: 'n1', type, z: 'tab', name: 'under test', config: 'cfg', wires, ...props },
+        { id: nodeId, type, z: 'tab', name: 'under test', config: 'cfg', wires, ...props },
         ...Array.from({ length: outputs }, (_, i) => ({ id: `out${i}`, type: 'helper', z: 'tab' })),
-        { id: 'catch', type: 'catch', z: 'tab', scope: ['n1'], uncaught: false, wires: [['caught']] },
+        { id: 'catch', type: 'catch', z: 'tab', scope: [nodeId], uncaught: false, wires: [['caught']] },
         { id: 'caught', type: 'helper', z: 'tab' },
-        { id: 'complete', type: 'complete', z: 'tab', scope: ['n1'], uncaught: false, wires: [['completed']] },
+        { id: 'complete', type: 'complete', z: 'tab', scope: [nodeId], uncaught: false, wires: [['completed']] },
         { id: 'completed', type: 'helper', z: 'tab' },
-        { id: 'status', type: 'status', z: 'tab', scope: ['n1'], wires: [['statuses']] },
+        { id: 'status', type: 'status', z: 'tab', scope: [nodeId], wires: [['statuses']] },
         { id: 'statuses', type: 'helper', z: 'tab' },
         ...(opts.extraNodes ?? []),
     ].map((n) => (n.z ? { x: 100, y: 100, ...n } : n));
@@ -98,7 +101,7 @@ export async function harness(
     helper.getNode('completed').on('input', (msg: Record<string, unknown>) => collected.completed.push(msg));
     helper.getNode('statuses').on('input', (msg: Record<string, unknown>) => collected.statuses.push(msg));
     observe(collected);
-    const node = helper.getNode('n1');
+    const node = helper.getNode(nodeId);
     const snapshot = (): number =>
         collected.out.reduce((a, o) => a + o.length, 0) + collected.caught.length + collected.completed.length;
     return {
