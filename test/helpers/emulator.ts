@@ -75,3 +75,48 @@ export function useEmulator(opts: EmulatorOptions = {}, transcripts: string[] = 
         return emu;
     };
 }
+
+export interface EmulatorProcess {
+    url: string;
+    config: Record<string, string>;
+    stop(): Promise<void>;
+}
+
+/**
+ * The built emulator in a child process, for suites that measure this process's own heap or
+ * handles (an in-process emulator would count in them). Transcripts are registered through its
+ * admin API.
+ */
+export async function startEmulatorProcess(args: string[] = []): Promise<EmulatorProcess> {
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
+    const path = require('node:path') as typeof import('node:path');
+    const cli = path.resolve(__dirname, '../../dist/emulator/cli.js');
+    const child = spawn(process.execPath, [cli, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the emulator did not start: ${text}`)), 10_000);
+        child.stdout?.on('data', (chunk: Buffer) => {
+            text += chunk.toString('utf8');
+            const m = /listening on (http:\/\/\S+)/.exec(text);
+            if (m) {
+                clearTimeout(timer);
+                resolve(m[1]);
+            }
+        });
+        child.once('exit', (code) => reject(new Error(`the emulator exited (${code}): ${text}`)));
+    });
+    const config = (await (await fetch(`${url}/__emulator/config`)).json()) as Record<string, string>;
+    return {
+        url,
+        config,
+        stop: () =>
+            new Promise((resolve) => {
+                if (child.exitCode !== null) {
+                    resolve();
+                    return;
+                }
+                child.once('exit', () => resolve());
+                child.kill('SIGTERM');
+            }),
+    };
+}
