@@ -24,8 +24,12 @@ export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<stri
     const prefix = typeof settings.stagingPrefix === 'string' ? settings.stagingPrefix.trim() : 'node-red/sis/';
     const runtime = RED.settings as unknown as { sisJobAsrPollMs?: unknown };
     const status = new JobStatus(node, (key, subs) => RED._(key, subs));
-    const store = new JobStore(node, typeof settings.store === 'string' ? settings.store : undefined, (reason) =>
-        node.warn(RED._('sis-job-asr.errors.context', { reason })),
+    const service = user.configNode()?.client?.endpoints.sis.href;
+    const store = new JobStore(
+        node,
+        typeof settings.store === 'string' ? settings.store : undefined,
+        service,
+        (reason) => node.warn(RED._('sis-job-asr.errors.context', { reason })),
     );
     const clientOf = (): SisClient => user.requireClient().client;
     const tracker = new JobTracker(RED, user, store, status, {
@@ -94,7 +98,7 @@ export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<stri
         } finally {
             status.endSubmit();
         }
-        const record: StoredJob = { job_id: jobId, submitted_at: submittedAt, msg: keptMessage(msg) };
+        const record: StoredJob = { job_id: jobId, submitted_at: submittedAt, msg: keptMessage(msg), service };
         if (staged) record.staged = staged;
         const agent = agentChannelOf(config.need_analysis_info);
         if (agent !== undefined) record.agent_channel = agent;

@@ -15,6 +15,8 @@ export interface StoredJob {
     agent_channel?: 0 | 1;
     /** The input message's kept properties (keptMessage). */
     msg: Record<string, unknown>;
+    /** The service the job was submitted to (its endpoint): a job id means nothing elsewhere. */
+    service?: string;
 }
 
 /** The context key; a plain name (dots would address nested properties). */
@@ -80,6 +82,7 @@ export function parseStoredJobs(value: unknown): StoredJob[] {
         };
         if (isRef(item.staged)) job.staged = { bucket: item.staged.bucket, key: item.staged.key };
         if (item.agent_channel === 0 || item.agent_channel === 1) job.agent_channel = item.agent_channel;
+        if (typeof item.service === 'string') job.service = item.service;
         out.push(job);
     }
     return out;
@@ -97,12 +100,25 @@ export class JobStore {
     private chain: Promise<void> = Promise.resolve();
     private readonly store: string | undefined;
 
+    /**
+     * @param service the endpoint this node's jobs go to: jobs of another service (the node's
+     *   configuration changed meanwhile) are not followed here, since their ids mean nothing to it.
+     */
     constructor(
         private readonly node: Node,
         store: string | undefined,
+        private readonly service: string | undefined,
         private readonly warn: (reason: string) => void,
     ) {
         this.store = store?.trim() ? store.trim() : undefined;
+    }
+
+    private get handoverKey(): string {
+        return `${this.node.id} ${this.service ?? ''}`;
+    }
+
+    private ours(job: StoredJob): boolean {
+        return job.service === undefined || job.service === this.service;
     }
 
     private context(): ContextApi {
@@ -111,15 +127,15 @@ export class JobStore {
 
     /** Leaves the pending jobs for the next instance of this node (a redeploy, flows restarted). */
     handOver(jobs: readonly StoredJob[]): void {
-        if (jobs.length) handover.set(this.node.id, JSON.parse(JSON.stringify(jobs)) as StoredJob[]);
-        else handover.delete(this.node.id);
+        if (jobs.length) handover.set(this.handoverKey, JSON.parse(JSON.stringify(jobs)) as StoredJob[]);
+        else handover.delete(this.handoverKey);
     }
 
     /** The jobs left by an earlier instance: handed over in this process, or stored in the context. */
     async load(): Promise<StoredJob[]> {
-        const handed = handover.get(this.node.id) ?? [];
-        handover.delete(this.node.id);
-        const stored = await this.loadContext();
+        const handed = handover.get(this.handoverKey) ?? [];
+        handover.delete(this.handoverKey);
+        const stored = (await this.loadContext()).filter((j) => this.ours(j));
         const seen = new Set(handed.map((j) => j.job_id));
         return [...handed, ...stored.filter((j) => !seen.has(j.job_id))];
     }

@@ -12,7 +12,7 @@ import { SCENARIOS } from './scenarios';
 
 const CASES = 500;
 const KNOWN_CODES =
-    /^(SIS\.\d{4,5}|INVALID_INPUT|NOT_CONFIGURED|AUTH_FAILED|RATE_LIMITED|TIMEOUT|NETWORK|SERVICE_UNAVAILABLE|PROTOCOL|NOT_FOUND|REQUEST_REJECTED|CANCELLED)$/;
+    /^(SIS\.\d{4,5}|INVALID_INPUT|NOT_CONFIGURED|AUTH_FAILED|RATE_LIMITED|TIMEOUT|NETWORK|SERVICE_UNAVAILABLE|PROTOCOL|NOT_FOUND|REQUEST_REJECTED|CANCELLED|JOB_FAILED|QUEUE_FULL|TOO_MANY_SESSIONS)$/;
 
 const AUDIO = ['zh_16k.wav', 'en_8k.wav', 'zh_16k.mp3', 'stereo_16k.wav', 'silence_16k.wav', 'zh_16k.pcm'].map(fixture);
 
@@ -86,11 +86,13 @@ describe(`bad inputs (${CASES} generated per node) on Node-RED ${nodeRedVersion(
     };
 
     before(async () => {
-        emu = await startCanaryEmulator();
+        emu = await startCanaryEmulator({ limits: { jobDelayMs: 100 } });
+        helper.settings({ sisJobAsrPollMs: 50 } as unknown as Parameters<typeof helper.settings>[0]);
         process.on('uncaughtException', onUncaught);
         process.on('unhandledRejection', onUncaught);
     });
     after(async () => {
+        helper.settings({ sisJobAsrPollMs: undefined } as unknown as Parameters<typeof helper.settings>[0]);
         process.off('uncaughtException', onUncaught);
         process.off('unhandledRejection', onUncaught);
         await emu.close();
@@ -136,15 +138,20 @@ describe(`bad inputs (${CASES} generated per node) on Node-RED ${nodeRedVersion(
             }
             const missing = inputs.map((_, i) => i).filter((i) => !ends.has(i));
             assert.deepEqual(missing, [], 'inputs that never ended');
-            const doubled = [...ends.entries()].filter(([, how]) => how.length !== 1);
+            // A stream session may also fail later, on its own, after its chunk was accepted.
+            const doubled = [...ends.entries()].filter(([, how]) =>
+                scenario.lateErrors ? how.filter((x) => x === 'done').length > 1 : how.length !== 1,
+            );
             assert.deepEqual(doubled, [], 'inputs that ended more than once');
             assert.deepEqual(uncaught, [], 'nothing escaped to the process');
-            // The runtime still works: a good input still gives its result.
-            const before = h.out[0].length;
-            h.send({ ...scenario.input(), _case: -1 });
+            // The runtime still works: a good input still gives its result (counted by its tag:
+            // results of earlier inputs that were real audio may still arrive).
+            const good = (): number => h.out[0].filter((m) => m._case === -1).length;
+            for (const m of scenario.inputs ? scenario.inputs() : [scenario.input()]) h.send({ ...m, _case: -1 });
             const endGood = Date.now() + 10_000;
-            while (h.out[0].length < before + scenario.expected && Date.now() < endGood) await delay(10);
-            assert.equal(h.out[0].length, before + scenario.expected);
+            while (good() < scenario.expected && Date.now() < endGood) await delay(10);
+            await delay(100);
+            assert.equal(good(), scenario.expected);
         });
     }
 });

@@ -141,7 +141,7 @@ describe(`fault matrix on Node-RED ${nodeRedVersion()}`, function () {
                         id: `n-${++cellCount}`,
                     });
                     for (const f of cell.faults(scenario.route)) emu.faults.add(f);
-                    h.send(scenario.input());
+                    for (const m of scenario.inputs ? scenario.inputs() : [scenario.input()]) h.send(m);
                     const wanted =
                         scenario.outcomes?.[cell.name] ??
                         (scenario.repeatable ? cell.outcome : (cell.once ?? cell.outcome));

@@ -20,6 +20,10 @@ export interface Scenario {
     repeatable: boolean;
     prepare(emu: Emulator): void;
     input(): Record<string, unknown>;
+    /** A sequence of messages that makes one good input (a stream: its chunks, then "end"). */
+    inputs?(): Record<string, unknown>[];
+    /** Failures that come after an input's done (a stream session's) are reported on their own. */
+    lateErrors?: boolean;
     /** Messages a good input yields on output 0. */
     expected: number;
     /** A stream whose parts already delivered stay delivered when it fails later. */
@@ -31,7 +35,39 @@ export interface Scenario {
 }
 
 const zh = fixture('zh_16k.wav');
+const zhPcm = fixture('zh_16k.pcm');
+
+/** The Mandarin sample as a live stream: 100 ms chunks of raw PCM, then "end". */
+function streamOf(session: string): Record<string, unknown>[] {
+    const chunks: Record<string, unknown>[] = [];
+    for (let at = 0; at < zhPcm.length; at += 3200) chunks.push({ payload: zhPcm.subarray(at, at + 3200), session });
+    chunks.push({ control: 'end', session });
+    return chunks;
+}
+let streamCount = 0;
 const registerZh = (emu: Emulator): void => emu.transcripts.register(zh, transcript('zh_16k.wav'));
+
+const streamSis = fc.oneof(
+    fc.constant(undefined),
+    fc.anything({ maxDepth: 1 }),
+    fc.dictionary(
+        fc.constantFrom(
+            'property',
+            'audio_format',
+            'interim_results',
+            'vad_head',
+            'vad_tail',
+            'max_seconds',
+            'add_punc',
+            'other',
+        ),
+        fc.oneof(
+            fc.anything({ maxDepth: 0 }),
+            fc.constantFrom('yes', 'no', 'pcm8k16bit', 'alaw16k8bit', 0, 500, 61_000, -1),
+        ),
+        { maxKeys: 3 },
+    ),
+);
 
 export const SCENARIOS: Scenario[] = [
     {
@@ -134,6 +170,7 @@ export const SCENARIOS: Scenario[] = [
     {
         name: 'sis-job-asr (submission)',
         type: 'sis-job-asr',
+        lateErrors: true,
         props: {
             property: 'chinese_16k_conversation',
             audio_format: 'auto',
@@ -173,5 +210,41 @@ export const SCENARIOS: Scenario[] = [
         prepare: registerZh,
         input: () => ({ payload: zh }),
         expected: 2,
+    },
+    {
+        name: 'sis-stream-asr',
+        type: 'sis-stream-asr',
+        props: {
+            mode: 'continue-stream',
+            audio_format: 'pcm16k16bit',
+            property: 'chinese_16k_common',
+            add_punc: 'yes',
+        },
+        outputs: 2,
+        route: 'rasr',
+        websocket: true,
+        repeatable: true,
+        prepare: registerZh,
+        input: () => ({ payload: zhPcm.subarray(0, 3200), session: 'one' }),
+        inputs: () => streamOf(`s${++streamCount}`),
+        expected: 2,
+        lateErrors: true,
+        arbitrary: fc.record(
+            {
+                payload: fc.oneof(
+                    fc.uint8Array({ maxLength: 4096 }).map((a) => Buffer.from(a)),
+                    fc.constantFrom(Buffer.alloc(0), zh.subarray(0, 44), zh.subarray(0, 5000), zhPcm.subarray(0, 3200)),
+                    fc.anything({ maxDepth: 1 }),
+                ),
+                session: fc.oneof(fc.constant(undefined), fc.constantFrom('a', 'b', ''), fc.anything({ maxDepth: 0 })),
+                control: fc.oneof(
+                    fc.constant(undefined),
+                    fc.constantFrom('start', 'end', 'cancel', 'stop'),
+                    fc.anything({ maxDepth: 0 }),
+                ),
+                sis: streamSis,
+            },
+            { requiredKeys: [] },
+        ),
     },
 ];

@@ -1,0 +1,614 @@
+// Benchmark of sis-stream-asr: N sessions streaming 16 kHz audio in 40 ms chunks at real-time
+// pace through a started Node-RED, beside raw `ws` clients doing the same against the same
+// emulator in the same run. Run: `npm run build && npx tsx bench/stream.ts [--sessions 100] [--seconds 20]`.
+//
+// Processes: the emulator, Node-RED and the raw clients each run in their own process, so CPU
+// time is read per process from /proc. In Node-RED a small probe module (written to a temporary
+// folder and loaded beside dist/nodes) times chunk-in → frame-sent: a runtime hook marks when a
+// chunk is handed to the node, and a wrapper of the `ws` module's send() (the instance the node
+// uses) reads the clock when the binary frame is sent.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { WebSocket } from 'ws';
+import { SisClient } from '../nodes/lib/sis-client';
+import { AudioIntake } from '../nodes/lib/stream-intake';
+import { startOptions } from '../nodes/lib/stream-options';
+import { type SessionHost, type SessionLimits, StreamSession } from '../nodes/lib/stream-session';
+import { cpuSeconds, fixed, freePort, percentile, printTable, ROOT, rssBytes, startEmulatorProcess } from './lib';
+
+function arg(name: string, fallback: number): number {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+const SESSIONS = arg('sessions', 100);
+const SECONDS = arg('seconds', 20);
+/** 40 ms of 16 kHz 16-bit mono. */
+const CHUNK = 1280;
+/** Measurement window: after connections are up and warm, before the sessions end. */
+const WARMUP_S = 3;
+const PROJECT = '0123456789abcdef0123456789abcdef';
+const AK = 'HWEXAMPLEAK000000001';
+const SK = 'hwExampleSecretKey0000000000000000000000';
+const START_CONFIG = { audio_format: 'pcm16k16bit', property: 'chinese_16k_common', add_punc: 'yes' };
+
+/** Speech with pauses (both fixtures, looped), so that continue-stream closes sentences regularly. */
+function benchAudio(): Buffer {
+    return Buffer.concat([
+        readFileSync(path.join(ROOT, 'test/fixtures/en_16k.pcm')),
+        readFileSync(path.join(ROOT, 'test/fixtures/zh_16k.pcm')),
+    ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inside Node-RED: the driver (a function node) and the probe (a node module)
+// ---------------------------------------------------------------------------------------------
+
+// Every 10 ms a quarter of the sessions get their next chunk, so each session sends one chunk
+// per 40 ms and the sessions are spread over the period like independent devices.
+const DRIVER = `
+let s = context.get('s');
+if (msg.req) {
+    const c = msg.payload;
+    const audio = global.get('benchAudio');
+    s = { req: msg.req, res: msg.res, results: 0, events: 0, errors: 0, chunks: 0 };
+    context.set('s', s);
+    const n = c.sessions, port = c.target === 'stream' ? 0 : 1;
+    const offsets = Array.from({ length: n }, (_, i) => ((i * 7919 * 2) % (audio.length - ${CHUNK})) & ~1);
+    const t0 = Date.now();
+    let tick = 0;
+    const timer = setInterval(() => {
+        const due = Math.floor((Date.now() - t0) / 10);
+        for (; tick < due; tick++) {
+            const out = [];
+            for (let i = tick % 4; i < n; i += 4) {
+                if (offsets[i] + ${CHUNK} > audio.length) offsets[i] = 0;
+                out.push({ session: 's' + i, payload: audio.subarray(offsets[i], offsets[i] + ${CHUNK}) });
+                offsets[i] += ${CHUNK};
+                s.chunks++;
+            }
+            node.send(port === 0 ? [out, null, null] : [null, out, null]);
+        }
+        if (Date.now() - t0 >= c.seconds * 1000) {
+            clearInterval(timer);
+            if (port === 0) node.send([Array.from({ length: n }, (_, i) => ({ session: 's' + i, control: 'end' })), null, null]);
+            setTimeout(() => node.send([null, null, { req: s.req, res: s.res, payload: {
+                chunks: s.chunks, results: s.results, events: s.events, errors: s.errors } }]), 1500);
+        }
+    }, 5);
+    return null;
+}
+if (msg.error) s.errors++;
+else if (msg.final === true) s.results++;
+else if (typeof msg.payload === 'string' && msg.event) s.events++;
+return null;
+`;
+
+function probeModule(): string {
+    const wsPath = require.resolve('ws', { paths: [path.join(ROOT, 'dist/nodes')] });
+    return `
+const { performance } = require('node:perf_hooks');
+const ws = require(${JSON.stringify(wsPath)});
+module.exports = function (RED) {
+    let lat = [];
+    let moreFrames = 0;
+    let asyncFrames = 0;
+    let mark;
+    let timed = false;
+    const send = ws.WebSocket.prototype.send;
+    ws.WebSocket.prototype.send = function (data, options, cb) {
+        if (typeof data !== 'string') {
+            if (mark === undefined) asyncFrames++;
+            else if (timed) moreFrames++;
+            else {
+                lat.push(performance.now() - mark);
+                timed = true;
+            }
+        }
+        return send.call(this, data, options, cb);
+    };
+    RED.hooks.add('onReceive.benchProbe', (ev) => {
+        if (ev.destination.node.type === 'sis-stream-asr' && Buffer.isBuffer(ev.msg.payload)) {
+            mark = performance.now();
+            timed = false;
+        }
+    });
+    RED.hooks.add('postReceive.benchProbe', () => {
+        mark = undefined;
+    });
+    RED.httpAdmin.get('/bench-probe', (req, res) => {
+        if (req.query.gc && global.gc) global.gc();
+        res.json({ lat: lat.slice().sort((a, b) => a - b), moreFrames, asyncFrames, memory: process.memoryUsage() });
+    });
+    RED.httpAdmin.post('/bench-probe/reset', (_req, res) => {
+        lat = [];
+        moreFrames = 0;
+        asyncFrames = 0;
+        res.json({});
+    });
+    RED.nodes.registerType('bench-probe', function (config) {
+        RED.nodes.createNode(this, config);
+    });
+};
+`;
+}
+
+function flow(emulatorUrl: string): unknown[] {
+    const z = 'bench';
+    return [
+        { id: z, type: 'tab', label: 'stream bench' },
+        {
+            id: 'cfg',
+            type: 'sis-config',
+            region: 'cn-north-4',
+            authType: 'aksk',
+            projectId: PROJECT,
+            endpoint: emulatorUrl,
+            iamEndpoint: emulatorUrl,
+            obsEndpoint: emulatorUrl,
+            credentials: { ak: AK, sk: SK },
+        },
+        { id: 'in', type: 'http in', z, url: '/bench-start', method: 'post', x: 0, y: 0, wires: [['driver']] },
+        {
+            id: 'driver',
+            type: 'function',
+            z,
+            func: DRIVER,
+            outputs: 3,
+            x: 0,
+            y: 0,
+            wires: [['asr'], ['noop'], ['out']],
+        },
+        {
+            id: 'asr',
+            type: 'sis-stream-asr',
+            z,
+            config: 'cfg',
+            mode: 'continue-stream',
+            ...START_CONFIG,
+            idleTimeout: 10,
+            maxSessions: SESSIONS,
+            x: 0,
+            y: 0,
+            wires: [['driver'], ['driver']],
+        },
+        // The harness alone: the same driver and routing into a node that does nothing.
+        { id: 'noop', type: 'change', z, rules: [], x: 0, y: 0, wires: [[]] },
+        { id: 'catch', type: 'catch', z, scope: ['asr'], x: 0, y: 0, wires: [['driver']] },
+        { id: 'out', type: 'http response', z, x: 0, y: 0, wires: [] },
+    ];
+}
+
+interface Red {
+    child: ChildProcess;
+    pid: number;
+    url: string;
+    stop(): Promise<void>;
+}
+
+async function startNodeRedWithProbe(): Promise<Red> {
+    const port = await freePort();
+    const userDir = mkdtempSync(path.join(tmpdir(), 'sis-stream-bench-'));
+    const probeDir = path.join(userDir, 'probe');
+    mkdirSync(probeDir);
+    writeFileSync(path.join(probeDir, 'bench-probe.js'), probeModule());
+    writeFileSync(
+        path.join(probeDir, 'bench-probe.html'),
+        `<script type="text/javascript">RED.nodes.registerType('bench-probe', { category: 'config', defaults: {} });</script>`,
+    );
+    const audioFile = path.join(userDir, 'audio.pcm');
+    writeFileSync(audioFile, benchAudio());
+    writeFileSync(
+        path.join(userDir, 'settings.js'),
+        `module.exports = { uiHost: '127.0.0.1', uiPort: ${port}, userDir: ${JSON.stringify(userDir)},
+  flowFile: 'flows.json', credentialSecret: false,
+  nodesDir: [${JSON.stringify(path.join(ROOT, 'dist/nodes'))}, ${JSON.stringify(probeDir)}],
+  functionGlobalContext: { benchAudio: require('node:fs').readFileSync(${JSON.stringify(audioFile)}) },
+  telemetry: { enabled: false, updateNotification: false }, diagnostics: { enabled: false, ui: false },
+  editorTheme: { tours: false, projects: { enabled: false } }, logging: { console: { level: 'warn' } } };`,
+    );
+    const red = require.resolve(`${process.env.NODE_RED_MODULE ?? 'node-red'}/red.js`);
+    const profile = process.env.BENCH_CPU_PROFILE
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`]
+        : [];
+    const child = spawn(
+        process.execPath,
+        ['--expose-gc', ...profile, red, '--settings', path.join(userDir, 'settings.js')],
+        {
+            stdio: ['ignore', 'ignore', 'inherit'],
+        },
+    );
+    const url = `http://127.0.0.1:${port}`;
+    const end = Date.now() + 30_000;
+    for (;;) {
+        try {
+            if ((await fetch(`${url}/settings`)).ok) break;
+        } catch {
+            // not up yet
+        }
+        if (Date.now() > end) throw new Error('Node-RED did not start');
+        await sleep(100);
+    }
+    return {
+        child,
+        pid: child.pid ?? 0,
+        url,
+        stop: () =>
+            new Promise<void>((resolve) => {
+                const done = (): void => {
+                    rmSync(userDir, { recursive: true, force: true });
+                    resolve();
+                };
+                if (child.exitCode !== null) done();
+                else {
+                    child.once('exit', done);
+                    child.kill('SIGTERM');
+                }
+            }),
+    };
+}
+
+function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+interface Probe {
+    lat: number[];
+    moreFrames: number;
+    asyncFrames: number;
+    memory: NodeJS.MemoryUsage;
+}
+
+async function probe(red: Red, gc = false): Promise<Probe> {
+    return (await (await fetch(`${red.url}/bench-probe${gc ? '?gc=1' : ''}`)).json()) as Probe;
+}
+
+interface Window {
+    cpu: number;
+    seconds: number;
+}
+
+/** CPU seconds of `pid` between WARMUP_S and the end of the streaming, sampled from /proc. */
+async function cpuWindow(pid: number, started: number): Promise<Window> {
+    await sleep(Math.max(0, started + WARMUP_S * 1000 - Date.now()));
+    const c0 = cpuSeconds(pid);
+    const t0 = Date.now();
+    await sleep(Math.max(0, started + (SECONDS - 0.5) * 1000 - Date.now()));
+    return { cpu: cpuSeconds(pid) - c0, seconds: (Date.now() - t0) / 1000 };
+}
+
+interface DriverReport {
+    chunks: number;
+    results: number;
+    events: number;
+    errors: number;
+}
+
+async function viaNodeRed(
+    red: Red,
+    target: 'stream' | 'noop',
+): Promise<{ window: Window; report: DriverReport; heap: number; rss: number; probe: Probe }> {
+    await fetch(`${red.url}/bench-probe/reset`, { method: 'POST' });
+    const started = Date.now();
+    const reply = fetch(`${red.url}/bench-start`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sessions: SESSIONS, seconds: SECONDS, target }),
+    }).then(async (r) => (await r.json()) as DriverReport);
+    const window = cpuWindow(red.pid, started);
+    // Memory at steady state, two thirds into the run, after a full collection.
+    await sleep(Math.max(0, started + (SECONDS * 2000) / 3 - Date.now()));
+    const mid = await probe(red, true);
+    const rss = rssBytes(red.pid);
+    const [w, report] = await Promise.all([window, reply]);
+    return {
+        window: w,
+        report,
+        heap: mid.memory.heapUsed + mid.memory.external,
+        rss,
+        probe: await probe(red),
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw clients (a child process of this script)
+// ---------------------------------------------------------------------------------------------
+
+interface RawArgs {
+    url: string;
+    sessions: number;
+    seconds: number;
+    /** `raw`: plain ws clients; `layer`: the node's session layer (StreamSession), without Node-RED. */
+    kind: 'raw' | 'layer';
+}
+
+interface RawReport {
+    results: number;
+    errors: number;
+    chunks: number;
+    heapBefore: number;
+    heapDuring: number;
+}
+
+function heapNow(): number {
+    global.gc?.();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.external;
+}
+
+/** The node's session layer alone: StreamSessions fed at the same pace, with a host that only counts. */
+async function layerClients(args: RawArgs): Promise<void> {
+    const audio = benchAudio();
+    const client = new SisClient({
+        region: 'cn-north-4',
+        authType: 'aksk',
+        projectId: PROJECT,
+        endpoint: args.url,
+        iamEndpoint: args.url,
+        credentials: { ak: AK, sk: SK },
+    });
+    const report: RawReport = { results: 0, errors: 0, chunks: 0, heapBefore: heapNow(), heapDuring: 0 };
+    let started = 0;
+    let finished = 0;
+    const host: SessionHost = {
+        sentence: (_s, _sentence, final) => {
+            if (final) report.results++;
+        },
+        event: (_s, name) => {
+            if (name === 'START') started++;
+        },
+        error: () => {
+            report.errors++;
+        },
+        changed: () => undefined,
+        finished: (_s, socket) => {
+            finished++;
+            void socket?.close();
+        },
+    };
+    const { spec, config } = startOptions('continue-stream', START_CONFIG, undefined);
+    const limits: SessionLimits = {
+        queueBytes: 20 * spec.bytesPerSecond,
+        replayBytes: 60 * spec.bytesPerSecond,
+        reconnects: 5,
+        backoffBaseMs: 250,
+        backoffMaxMs: 5000,
+        handshakeTimeoutMs: 10_000,
+        replyTimeoutMs: 15_000,
+        idleMs: 10_000,
+    };
+    const sessions = Array.from(
+        { length: args.sessions },
+        (_, i) =>
+            new StreamSession({
+                key: `s${i}`,
+                mode: 'continue-stream',
+                spec,
+                config,
+                client,
+                limits,
+                host,
+                intake: new AudioIntake(spec),
+            }),
+    );
+    while (started < sessions.length) await sleep(10);
+    const offsets = sessions.map((_, i) => ((i * 7919 * 2) % (audio.length - CHUNK)) & ~1);
+    console.log('READY');
+    const t0 = Date.now();
+    let tick = 0;
+    await new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+            const due = Math.floor((Date.now() - t0) / 10);
+            for (; tick < due; tick++) {
+                for (let i = tick % 4; i < sessions.length; i += 4) {
+                    if (offsets[i] + CHUNK > audio.length) offsets[i] = 0;
+                    sessions[i].feed(audio.subarray(offsets[i], offsets[i] + CHUNK));
+                    offsets[i] += CHUNK;
+                    report.chunks++;
+                }
+            }
+            if (report.heapDuring === 0 && Date.now() - t0 >= (args.seconds * 2000) / 3) report.heapDuring = heapNow();
+            if (Date.now() - t0 >= args.seconds * 1000) {
+                clearInterval(timer);
+                resolve();
+            }
+        }, 5);
+    });
+    for (const s of sessions) s.end();
+    while (finished < sessions.length) await sleep(10);
+    await client.close();
+    console.log(`DONE ${JSON.stringify(report)}`);
+}
+
+/** What the node does on the wire, done directly: one socket per session, START, a frame per chunk, END. */
+async function rawClients(args: RawArgs): Promise<void> {
+    const audio = benchAudio();
+    const client = new SisClient({
+        region: 'cn-north-4',
+        authType: 'aksk',
+        projectId: PROJECT,
+        endpoint: args.url,
+        iamEndpoint: args.url,
+        credentials: { ak: AK, sk: SK },
+    });
+    const report: RawReport = { results: 0, errors: 0, chunks: 0, heapBefore: heapNow(), heapDuring: 0 };
+    const sockets = await Promise.all(
+        Array.from({ length: args.sessions }, async () => {
+            const { url, headers } = await client.wsHandshake('/rasr/continue-stream');
+            const ws = new WebSocket(url, { headers, perMessageDeflate: false });
+            const ended = new Promise<void>((resolve) => {
+                ws.on('message', (data, binary) => {
+                    if (binary) return;
+                    const reply = JSON.parse(String(data)) as { resp_type: string; segments?: { is_final: boolean }[] };
+                    if (reply.resp_type === 'RESULT')
+                        report.results += (reply.segments ?? []).filter((s) => s.is_final).length;
+                    else if (reply.resp_type === 'ERROR' || reply.resp_type === 'FATAL_ERROR') report.errors++;
+                    else if (reply.resp_type === 'END') resolve();
+                });
+                ws.on('close', () => resolve());
+            });
+            await new Promise<void>((resolve, reject) => {
+                ws.once('error', reject);
+                ws.once('open', () => {
+                    ws.send(JSON.stringify({ command: 'START', config: START_CONFIG }));
+                    ws.once('message', () => resolve());
+                });
+            });
+            return { ws, ended };
+        }),
+    );
+    const offsets = sockets.map((_, i) => ((i * 7919 * 2) % (audio.length - CHUNK)) & ~1);
+    console.log('READY');
+    const t0 = Date.now();
+    let tick = 0;
+    await new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+            const due = Math.floor((Date.now() - t0) / 10);
+            for (; tick < due; tick++) {
+                for (let i = tick % 4; i < sockets.length; i += 4) {
+                    if (offsets[i] + CHUNK > audio.length) offsets[i] = 0;
+                    sockets[i].ws.send(audio.subarray(offsets[i], offsets[i] + CHUNK), { binary: true });
+                    offsets[i] += CHUNK;
+                    report.chunks++;
+                }
+            }
+            if (report.heapDuring === 0 && Date.now() - t0 >= (args.seconds * 2000) / 3) report.heapDuring = heapNow();
+            if (Date.now() - t0 >= args.seconds * 1000) {
+                clearInterval(timer);
+                resolve();
+            }
+        }, 5);
+    });
+    for (const s of sockets) s.ws.send(JSON.stringify({ command: 'END', cancel: false }));
+    await Promise.all(sockets.map((s) => s.ended));
+    for (const s of sockets) s.ws.close();
+    await client.close();
+    console.log(`DONE ${JSON.stringify(report)}`);
+}
+
+async function viaClients(emulatorUrl: string, kind: RawArgs['kind']): Promise<{ window: Window; report: RawReport }> {
+    const args: RawArgs = { url: emulatorUrl, sessions: SESSIONS, seconds: SECONDS, kind };
+    const child = spawn(
+        process.execPath,
+        ['--expose-gc', '-r', 'tsx/cjs', __filename, '--raw-clients', JSON.stringify(args)],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    let window: Promise<Window> | undefined;
+    let report: RawReport | undefined;
+    for await (const line of lines) {
+        if (line === 'READY') window = cpuWindow(child.pid ?? 0, Date.now());
+        else if (line.startsWith('DONE ')) report = JSON.parse(line.slice(5)) as RawReport;
+    }
+    if (!window || !report) throw new Error('the raw clients did not finish');
+    return { window: await window, report };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+    const emulator = await startEmulatorProcess();
+    const red = await startNodeRedWithProbe();
+    try {
+        const deployed = await fetch(`${red.url}/flows`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+            body: JSON.stringify(flow(emulator.url)),
+        });
+        if (!deployed.ok) throw new Error(`deploy failed: HTTP ${deployed.status}`);
+        await sleep(1000);
+        const idle = await probe(red, true);
+        const idleRss = rssBytes(red.pid);
+        const harness = await viaNodeRed(red, 'noop');
+        await sleep(500);
+        const base = await probe(red, true);
+        const stream = await viaNodeRed(red, 'stream');
+        const raw = await viaClients(emulator.url, 'raw');
+        const layer = await viaClients(emulator.url, 'layer');
+
+        const rate = (w: Window): number => w.cpu / w.seconds;
+        const lat = stream.probe.lat;
+        const us = (ms: number): string => fixed(ms * 1000, 0);
+        const nodeHeap = (stream.heap - (base.memory.heapUsed + base.memory.external)) / SESSIONS;
+        const rawHeap = (raw.report.heapDuring - raw.report.heapBefore) / SESSIONS;
+        const layerHeap = (layer.report.heapDuring - layer.report.heapBefore) / SESSIONS;
+        printTable([
+            {
+                figure: `CPU (cores), ${SESSIONS} sessions`,
+                'Node-RED + node': fixed(rate(stream.window), 3),
+                'session layer alone': fixed(rate(layer.window), 3),
+                'raw ws clients': fixed(rate(raw.window), 3),
+                'Node-RED / raw': fixed(rate(stream.window) / rate(raw.window)),
+                'layer / raw': fixed(rate(layer.window) / rate(raw.window)),
+                goal: '<= 1.2',
+            },
+            {
+                figure: 'CPU, Node-RED harness alone subtracted',
+                'Node-RED + node': fixed(rate(stream.window) - rate(harness.window), 3),
+                'session layer alone': '',
+                'raw ws clients': '',
+                'Node-RED / raw': fixed((rate(stream.window) - rate(harness.window)) / rate(raw.window)),
+                'layer / raw': '',
+                goal: '',
+            },
+            {
+                figure: 'chunk-in to frame-sent p50 / p99 / max (µs)',
+                'Node-RED + node': `${us(percentile(lat, 50))} / ${us(percentile(lat, 99))} / ${us(lat[lat.length - 1] ?? 0)}`,
+                'session layer alone': '',
+                'raw ws clients': '',
+                'Node-RED / raw': '',
+                'layer / raw': '',
+                goal: 'p99 < 1000',
+            },
+            {
+                figure: 'memory per session, heap + external (KiB)',
+                'Node-RED + node': fixed(nodeHeap / 1024, 1),
+                'session layer alone': fixed(layerHeap / 1024, 1),
+                'raw ws clients': fixed(rawHeap / 1024, 1),
+                'Node-RED / raw': '',
+                'layer / raw': '',
+                goal: '< 256',
+            },
+            {
+                figure: 'memory per session, RSS growth over idle (KiB)',
+                'Node-RED + node': fixed((stream.rss - idleRss) / SESSIONS / 1024, 1),
+                'session layer alone': '',
+                'raw ws clients': '',
+                'Node-RED / raw': '',
+                'layer / raw': '',
+                goal: '',
+            },
+        ]);
+        console.log(
+            `\nharness alone (driver function and routing into a no-op node): ${fixed(rate(harness.window), 3)} cores; ` +
+                `Node-RED idle heap ${fixed((idle.memory.heapUsed + idle.memory.external) / 1048576, 1)} MiB`,
+        );
+        console.log(
+            `Node-RED: ${stream.report.chunks} chunks; ${lat.length} timed (first frame sent while handling a chunk), ` +
+                `${stream.probe.moreFrames} more in the same handling, ${stream.probe.asyncFrames} sent at other times ` +
+                `(after START); ${stream.report.results} final sentences, ${stream.report.errors} errors; ` +
+                `layer: ${layer.report.chunks} chunks, ${layer.report.results} final sentences, ${layer.report.errors} errors; ` +
+                `raw: ${raw.report.chunks} chunks, ${raw.report.results} final sentences, ${raw.report.errors} errors`,
+        );
+    } finally {
+        await red.stop();
+        await emulator.stop();
+    }
+}
+
+if (process.argv.includes('--raw-clients')) {
+    const i = process.argv.indexOf('--raw-clients');
+    const args = JSON.parse(process.argv[i + 1]) as RawArgs;
+    (args.kind === 'layer' ? layerClients(args) : rawClients(args)).catch((err: unknown) => {
+        console.error(err);
+        process.exit(1);
+    });
+} else {
+    main().catch((err: unknown) => {
+        console.error(err);
+        process.exit(1);
+    });
+}
