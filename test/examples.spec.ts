@@ -1,7 +1,8 @@
 // Every example flow, imported as a user would and pointed at the emulator: each inject node is
 // pressed, and a debug node that shows a result (not an error) must be reached.
 import * as assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { useEmulator } from './helpers/emulator';
 import { asFlow, coreNode, helper, loadNode, nodeRedVersion } from './helpers/nr';
@@ -41,13 +42,16 @@ describe(`example flows on Node-RED ${nodeRedVersion()}`, function () {
     this.timeout(60_000);
     const getEmu = useEmulator({ limits: { jobDelayMs: 100 } }, ['zh_16k.wav', 'en_16k.wav']);
 
+    let scratch = '';
     before(() => {
+        scratch = mkdtempSync(path.join(tmpdir(), 'sis-examples-'));
         const samples = path.join(ROOT, 'emulator', 'samples');
         process.env.SIS_SAMPLE_ZH = path.join(samples, 'zh_16k.wav');
         process.env.SIS_SAMPLE_EN = path.join(samples, 'en_16k.wav');
         helper.settings({ sisJobAsrPollMs: 50 } as unknown as Parameters<typeof helper.settings>[0]);
     });
     after(() => {
+        rmSync(scratch, { recursive: true, force: true });
         helper.settings({ sisJobAsrPollMs: undefined } as unknown as Parameters<typeof helper.settings>[0]);
     });
 
@@ -65,6 +69,12 @@ describe(`example flows on Node-RED ${nodeRedVersion()}`, function () {
                     obsBucket: emu.account.bucket,
                 });
                 credentials[n.id] = { ak: emu.account.ak, sk: emu.account.sk };
+            }
+            // Files the examples write go to a scratch folder, not the working directory.
+            for (const n of flow) {
+                if (n.type === 'file' && typeof n.filename === 'string' && n.filenameType !== 'msg') {
+                    n.filename = path.join(scratch, path.basename(n.filename));
+                }
             }
             const types = new Set(flow.map((n) => n.type).filter((t) => t.startsWith('sis-')));
             const modules = [...[...types].map(loadNode), ...CORE.map(coreNode)];
