@@ -243,6 +243,8 @@ describe(`sis-job-asr in a real Node-RED process (${NODE_RED_MODULE})`, function
         assert.equal(collector.events.filter((e) => e.kind === 'error').length, 0);
         assert.equal(routeLog(emu, 'transcriber.create').length, 1, 'submitted once');
         assert.doesNotMatch(red.output(), /CanarySecret/);
+        // Credentials live in flows_cred.json only; the flows file a user exports holds none.
+        assert.doesNotMatch(readFileSync(path.join(userDir, 'flows.json'), 'utf8'), /CanarySecret/);
     });
 
     it('a redeploy through the admin API mid-job hands the job to the new instance, result once', async () => {
