@@ -360,7 +360,8 @@ export class StreamAsr implements SessionHost {
 
 export function attachStreamAsr(RED: NodeAPI, user: UserNode, settings: StreamNodeSettings): void {
     const stream = new StreamAsr(RED, user, settings);
-    user.onInput(async (ctx) => stream.input(ctx));
+    // Synchronous: a chunk is accepted (or refused) before the handler returns.
+    user.onInput((ctx) => stream.input(ctx));
     // Runs before the node lets go of its config node, within Node-RED's close time.
     user.onClose(() => stream.close());
 }

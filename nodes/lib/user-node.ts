@@ -15,7 +15,7 @@ export interface InputContext {
     config: SisConfigNode;
 }
 
-export type InputHandler = (ctx: InputContext) => Promise<void>;
+export type InputHandler = (ctx: InputContext) => Promise<void> | void;
 
 /** How long a closing node waits for in-flight work to finish its clean-up. */
 const CLOSE_GRACE_MS = 10_000;
@@ -92,7 +92,11 @@ export class UserNode {
         return { client: config.client, config };
     }
 
-    /** Registers the input handler: one done() per message on every path, errors through done(err). */
+    /**
+     * Registers the input handler: one done() per message on every path, errors through done(err).
+     * A handler that returns nothing has finished when it returns (a stream chunk accepted): no
+     * promise, no abort controller — the per-message cost matters at real-time chunk rates.
+     */
     onInput(handler: InputHandler): void {
         this.node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
             let finished = false;
@@ -101,24 +105,52 @@ export class UserNode {
                 finished = true;
                 done(err);
             };
-            const controller = new AbortController();
-            const run = async (): Promise<void> => {
+            const fail = (err: unknown): void => {
+                if (finished) {
+                    this.node.error(err, msg);
+                    return;
+                }
+                this.status.fail(err);
+                reportError(msg, finish, err);
+            };
+            let controller: AbortController | undefined;
+            let result: Promise<void> | void;
+            try {
                 if (this.closed) throw new SisError('CANCELLED', 'the node was stopped');
                 const { client, config } = this.requireClient();
-                await handler({ msg, send, signal: controller.signal, client, config });
+                const running = this.running;
+                result = handler({
+                    msg,
+                    send,
+                    client,
+                    config,
+                    get signal(): AbortSignal {
+                        // Made on first use, and registered so that close() aborts it.
+                        if (!controller) {
+                            controller = new AbortController();
+                            running.set(controller, Promise.resolve());
+                        }
+                        return controller.signal;
+                    },
+                });
+            } catch (err) {
+                fail(err);
+                return;
+            }
+            if (!result) {
                 finish();
-            };
-            const task = run()
-                .catch((err: unknown) => {
-                    if (finished) {
-                        this.node.error(err, msg);
-                        return;
-                    }
-                    this.status.fail(err);
-                    reportError(msg, finish, err);
-                })
-                .finally(() => this.running.delete(controller));
-            this.running.set(controller, task);
+                if (controller) this.running.delete(controller);
+                return;
+            }
+            // Tracked under its own key so close() waits for it (and its clean-up) to settle.
+            const key = new AbortController();
+            const task = result
+                .then(() => finish(), fail)
+                .finally(() => {
+                    this.running.delete(key);
+                    if (controller) this.running.delete(controller);
+                });
+            this.running.set(key, task);
         });
     }
 }
