@@ -607,7 +607,12 @@ describe(`sis-job-asr on Node-RED ${nodeRedVersion()}`, function () {
             byName(name).on('input', (msg: Record<string, unknown>) => got[name].push(msg));
         }
         byName('meeting recording').receive({});
-        await until(() => (got.transcript.length > 0 ? true : undefined));
+        // The transcript (through a join) and the per-sentence branches arrive by different wires.
+        await until(() =>
+            got.transcript.length > 0 && got['what USER said'].length > 0 && got['job id'].length > 0
+                ? true
+                : undefined,
+        );
         assert.deepEqual(got.transcript[0].payload, transcript('zh_16k.wav'));
         assert.deepEqual(
             got['sentence with speaker'].map((m) => (m.sentence as JobSentence).role),

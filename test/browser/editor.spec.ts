@@ -23,6 +23,16 @@ function catalog(lang: string, type: string): Record<string, unknown> {
     return (JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>)[type];
 }
 
+/** The first words of a node's help (its palette tooltip), to know the right help is showing. */
+function helpOpening(lang: string, type: string): string {
+    const html = readFileSync(path.join(ROOT, 'locales', lang, `${type}.html`), 'utf8');
+    const first = html
+        .split('\n')
+        .map((l) => l.trim())
+        .find((l) => l && !l.startsWith('<'));
+    return (first ?? '').slice(0, 12);
+}
+
 /** A flow with one node of every type, and a working demo: file in → short ASR → debug. */
 function demoFlow(emu: Emulator): Record<string, unknown>[] {
     const { node: cfg, credentials } = configFor(emu, 'aksk');
@@ -204,9 +214,20 @@ describe(`editor in headless Chromium on Node-RED ${nodeRedVersion()}`, function
                     await page.click('#node-dialog-ok');
                     await tray.waitFor({ state: 'detached', timeout: 10_000 });
                     await page.evaluate((t) => RED.sidebar.help.show(t), type);
-                    const help = page.locator('.red-ui-sidebar-info, .red-ui-help').first();
-                    await page.waitForTimeout(200);
-                    const helpText = await help.innerText();
+                    // The help renders asynchronously; wait for its text rather than a fixed time.
+                    const opening = helpOpening(lang, type);
+                    const helpText = await page
+                        .waitForFunction(
+                            (start) => {
+                                const el = document.querySelector('#red-ui-sidebar');
+                                const text = el instanceof HTMLElement ? el.innerText : '';
+                                return text.includes(start) ? text : false;
+                            },
+                            opening,
+                            { timeout: 10_000 },
+                        )
+                        .then((h) => h.jsonValue() as Promise<string>)
+                        .catch(() => '');
                     assert.ok(helpText.length > 200, `${type} help is shown`);
                     assert.doesNotMatch(helpText, /sis-[a-z-]+\.[a-z]/, `raw key in the ${type} help`);
                 }
