@@ -1,10 +1,9 @@
 // The building blocks of sis-stream-asr on their own: frame cutting, byte queues, audio intake
-// (WAV header, downmix, resampling), START options, and the proxy tunnel for WebSockets.
+// (WAV header, downmix, resampling) and START options. The WebSocket connection (proxy tunnel
+// included) is covered in ws-connect.spec.ts.
 import * as assert from 'node:assert/strict';
 import * as fc from 'fast-check';
-import { WebSocket } from 'ws';
 import { AudioFormatError, int16FromBuffer, resample } from '../nodes/lib/audio-format';
-import { SisClient } from '../nodes/lib/sis-client';
 import {
     AudioBlocks,
     ByteQueue,
@@ -15,10 +14,7 @@ import {
 } from '../nodes/lib/stream-frames';
 import { AudioIntake, MAX_WAV_HEADER_BYTES } from '../nodes/lib/stream-intake';
 import { chunkOf, controlOf, sessionKeyOf, startOptions } from '../nodes/lib/stream-options';
-import { tunnelThroughProxy } from '../nodes/lib/ws-proxy';
-import { type Emulator, startCanaryEmulator } from './helpers/emulator';
 import { fixture } from './helpers/fixtures';
-import { startConnectProxy } from './helpers/servers';
 import { wavOf } from './helpers/stream';
 
 /** Bytes that never repeat within a frame, so any reordering or loss shows. */
@@ -259,64 +255,6 @@ describe('sis-stream-asr building blocks', () => {
             assert.equal(chunkOf(new Uint8Array([1, 2]), undefined)?.length, 2);
             assert.throws(() => chunkOf('audio', undefined), /Buffer/);
             assert.throws(() => chunkOf(Buffer.alloc(0), undefined), /empty/);
-        });
-    });
-
-    describe('proxy tunnel', () => {
-        let emu: Emulator;
-        before(async () => {
-            emu = await startCanaryEmulator();
-        });
-        after(async () => {
-            await emu.close();
-        });
-
-        it('carries the signed WebSocket handshake through an HTTP CONNECT proxy', async () => {
-            const proxy = await startConnectProxy(emu.port);
-            const a = emu.account;
-            const client = new SisClient({
-                region: a.region,
-                authType: 'aksk',
-                endpoint: emu.url,
-                iamEndpoint: emu.url,
-                credentials: { ak: a.ak, sk: a.sk },
-            });
-            try {
-                const { url, headers } = await client.wsHandshake('/rasr/continue-stream');
-                const target = new URL(url);
-                const connect = tunnelThroughProxy(proxy.url, { host: 'sis.example.test', port: 443, secure: false });
-                const ws = new WebSocket(url, {
-                    headers,
-                    createConnection: connect as never,
-                    perMessageDeflate: false,
-                });
-                const reply = await new Promise<string>((resolve, reject) => {
-                    ws.once('error', reject);
-                    ws.once('open', () =>
-                        ws.send(
-                            JSON.stringify({
-                                command: 'START',
-                                config: { audio_format: 'pcm16k16bit', property: 'chinese_16k_common' },
-                            }),
-                        ),
-                    );
-                    ws.once('message', (data) => resolve(String(data)));
-                });
-                assert.equal((JSON.parse(reply) as { resp_type: string }).resp_type, 'START');
-                assert.deepEqual(proxy.targets, ['sis.example.test:443']);
-                assert.ok(target.protocol === 'ws:');
-                ws.terminate();
-            } finally {
-                await client.close();
-                await proxy.close();
-            }
-        });
-
-        it('reports a proxy refusal as a NETWORK error naming the proxy host only', async () => {
-            const connect = tunnelThroughProxy('http://user:pw@127.0.0.1:9', { host: 'x', port: 443, secure: true });
-            const err = await new Promise<Error | null>((resolve) => connect({}, (e) => resolve(e)));
-            assert.equal((err as { code?: string }).code, 'NETWORK');
-            assert.ok(!String(err?.message).includes('pw'));
         });
     });
 });

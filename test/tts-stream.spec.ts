@@ -1,14 +1,11 @@
 import * as assert from 'node:assert/strict';
-import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import { WebSocketServer } from 'ws';
 import { SisClient } from '../nodes/lib/sis-client';
 import { runRttsSession, streamInOrder } from '../nodes/lib/tts-realtime';
 import { Semaphore } from '../nodes/lib/tts-rest';
-import { connectWebSocket, openSocketCount } from '../nodes/lib/tts-ws';
+import { openSocketCount } from '../nodes/lib/ws-connect';
 import { type Emulator, startCanaryEmulator } from './helpers/emulator';
-import { makeCertificate, startConnectProxy } from './helpers/servers';
+import { startConnectProxy } from './helpers/servers';
 import { delay } from './helpers/wait';
 
 describe('sis-tts streaming in order', () => {
@@ -197,35 +194,6 @@ describe('sis-tts real-time session', () => {
             );
         } finally {
             await client.close();
-        }
-        await delay(20);
-        assert.equal(openSocketCount(), 0);
-    });
-
-    it('wss: trusts the extra CA, directly and through the proxy tunnel; refuses an unknown certificate', async () => {
-        const { key, cert } = makeCertificate();
-        const server = https.createServer({ key, cert });
-        const wss = new WebSocketServer({ server });
-        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-        const port = (server.address() as AddressInfo).port;
-        const proxy = await startConnectProxy(port);
-        const url = `wss://127.0.0.1:${port}/v1/p/rtts`;
-        const base = { url, headers: {}, handshakeTimeoutMs: 3000, what: 'real-time synthesis' };
-        const signal = new AbortController().signal;
-        try {
-            const direct = await connectWebSocket({ ...base, ca: cert }, signal);
-            direct.close();
-            const tunnelled = await connectWebSocket({ ...base, ca: cert, proxy: proxy.url }, signal);
-            tunnelled.close();
-            assert.deepEqual(proxy.targets, [`127.0.0.1:${port}`]);
-            await assert.rejects(connectWebSocket(base, signal), (err: Error & { code?: string }) => {
-                return err.code === 'NETWORK' && /TLS|certificate/i.test(err.message);
-            });
-        } finally {
-            for (const c of wss.clients) c.terminate();
-            wss.close();
-            await proxy.close();
-            await new Promise<void>((resolve) => server.close(() => resolve()));
         }
         await delay(20);
         assert.equal(openSocketCount(), 0);

@@ -63,7 +63,7 @@ function mp3Frames(buf: Buffer): number {
 
 /** The WebSocket module the loaded node uses (the built one). */
 function wsModule(): { openSocketCount(): number } {
-    return require(path.resolve(__dirname, '../dist/nodes/lib/tts-ws.js')) as { openSocketCount(): number };
+    return require(path.resolve(__dirname, '../dist/nodes/lib/ws-connect.js')) as { openSocketCount(): number };
 }
 
 interface Captured {

@@ -1,12 +1,10 @@
 // One WebSocket to the real-time recognition API (websocket.md §1): the authenticated handshake
 // (directly, or through the environment's proxy), JSON commands and replies in text frames,
 // audio in binary frames, and a close that always ends with the socket released.
-import type { IncomingMessage } from 'node:http';
-import { rootCertificates } from 'node:tls';
-import { type ClientOptions, type RawData, WebSocket } from 'ws';
-import { errorFromException, errorFromResponse, SisError } from './errors';
+import { type RawData, WebSocket } from 'ws';
+import { errorFromException, SisError } from './errors';
 import type { SisClient } from './sis-client';
-import { type CreateConnection, tunnelThroughProxy } from './ws-proxy';
+import { openServiceSocket } from './ws-connect';
 
 export const STREAM_MODES = ['short-stream', 'continue-stream', 'sentence-stream'] as const;
 export type StreamMode = (typeof STREAM_MODES)[number];
@@ -42,7 +40,6 @@ const WHAT = 'real-time recognition';
 const BINARY = { binary: true } as const;
 /** Replies are small JSON objects; word timings of a long sentence stay far below this. */
 const MAX_REPLY_BYTES = 4 * 1024 * 1024;
-const MAX_ERROR_BODY = 64 * 1024;
 /** How long a graceful close may take before the socket is destroyed. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -52,40 +49,24 @@ function toText(data: RawData): string {
     return Buffer.from(data).toString('utf8');
 }
 
-function readBody(res: IncomingMessage): Promise<Buffer> {
-    return new Promise((resolve) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        const done = (): void => resolve(Buffer.concat(chunks));
-        res.on('data', (chunk: Buffer) => {
-            if (size < MAX_ERROR_BODY) chunks.push(chunk);
-            size += chunk.length;
-        });
-        res.once('end', done);
-        res.once('error', done);
-        res.once('close', done);
-    });
-}
-
-function cancelled(): SisError {
-    return new SisError('CANCELLED', `${WHAT} cancelled`);
-}
-
 export class RasrSocket {
     private closedBy: 'us' | undefined;
     private gone = false;
-    /** Only an opened socket reports its close; a failed handshake rejects `open` instead. */
-    private opened = false;
+    /** The first error of the socket's life, reported when it closes (`ws` emits 'error' before 'close'). */
+    private firstError: Error | undefined;
     private readonly whenClosed: Promise<void>;
     private graceTimer: NodeJS.Timeout | undefined;
 
+    /** Takes over a socket as it opens (before any frame is read). */
     private constructor(
         private readonly ws: WebSocket,
         private handlers: SocketHandlers,
-        firstError: { error?: Error },
     ) {
         ws.on('message', (data: RawData, isBinary: boolean) => {
             if (!isBinary) this.onText(data);
+        });
+        ws.on('error', (err: Error) => {
+            this.firstError ??= err;
         });
         this.whenClosed = new Promise((resolve) => {
             ws.once('close', (code: number) => {
@@ -95,13 +76,12 @@ export class RasrSocket {
                 const err =
                     this.closedBy === 'us'
                         ? undefined
-                        : firstError.error
-                          ? errorFromException(firstError.error, WHAT)
+                        : this.firstError
+                          ? errorFromException(this.firstError, WHAT)
                           : new SisError('NETWORK', `${WHAT}: the connection was closed (code ${code})`, {
                                 retryable: true,
                             });
                 resolve();
-                if (!this.opened) return;
                 try {
                     this.handlers.closed(this, err);
                 } catch {
@@ -112,82 +92,18 @@ export class RasrSocket {
     }
 
     /** Opens a connection for `mode`; rejects with a SisError (retryable where retrying may help). */
-    static async open(
-        client: SisClient,
-        mode: StreamMode,
-        handlers: SocketHandlers,
-        opts: OpenOptions,
-    ): Promise<RasrSocket> {
-        const { url, headers } = await client.wsHandshake(`/rasr/${mode}`);
-        if (opts.signal?.aborted) throw cancelled();
-        const target = new URL(url);
-        const secure = target.protocol === 'wss:';
-        const options: ClientOptions = {
-            headers,
-            perMessageDeflate: false,
-            followRedirects: false,
-            handshakeTimeout: opts.handshakeTimeoutMs,
-            maxPayload: MAX_REPLY_BYTES,
-        };
-        const extraCa = client.http.extraCa;
-        const ca = extraCa ? [...rootCertificates, extraCa] : undefined;
-        if (secure && ca) options.ca = ca;
-        const proxy = client.http.proxyFor(target);
-        if (proxy) {
-            const connect: CreateConnection = tunnelThroughProxy(proxy, {
-                host: target.hostname.replace(/^\[|\]$/g, ''),
-                port: Number(target.port) || (secure ? 443 : 80),
-                secure,
-                ca,
-            });
-            options.createConnection = connect as unknown as ClientOptions['createConnection'];
-        }
-        return new Promise<RasrSocket>((resolve, reject) => {
-            let settled = false;
-            const firstError: { error?: Error } = {};
-            let ws: WebSocket;
-            const onAbort = (): void => {
-                fail(cancelled());
-                ws.terminate();
-            };
-            const fail = (err: SisError): void => {
-                opts.signal?.removeEventListener('abort', onAbort);
-                if (settled) return;
-                settled = true;
-                reject(client.scrubError(err));
-            };
-            try {
-                ws = new WebSocket(target, options);
-            } catch (err) {
-                fail(errorFromException(err, WHAT));
-                return;
-            }
-            // Kept for the socket's whole life: `ws` emits 'error' before 'close'.
-            ws.on('error', (err: Error) => {
-                firstError.error ??= err;
-                fail(errorFromException(err, WHAT));
-            });
-            ws.once('unexpected-response', (req, res: IncomingMessage) => {
-                void readBody(res).then((body) => {
-                    fail(errorFromResponse(res.statusCode ?? 0, body, `${WHAT} handshake`));
-                    req.destroy();
-                    ws.terminate();
-                });
-            });
-            ws.once('close', () => fail(new SisError('NETWORK', `${WHAT}: closed during the handshake`)));
-            const socket = new RasrSocket(ws, handlers, firstError);
-            ws.once('open', () => {
-                opts.signal?.removeEventListener('abort', onAbort);
-                if (settled) {
-                    ws.terminate();
-                    return;
-                }
-                settled = true;
-                socket.opened = true;
-                resolve(socket);
-            });
-            opts.signal?.addEventListener('abort', onAbort, { once: true });
-        });
+    static open(client: SisClient, mode: StreamMode, handlers: SocketHandlers, opts: OpenOptions): Promise<RasrSocket> {
+        return openServiceSocket(
+            client,
+            `/rasr/${mode}`,
+            {
+                handshakeTimeoutMs: opts.handshakeTimeoutMs,
+                what: WHAT,
+                signal: opts.signal,
+                maxPayload: MAX_REPLY_BYTES,
+            },
+            (ws) => new RasrSocket(ws, handlers),
+        );
     }
 
     /** Hands the socket to a new owner (a connection reused by the next session of the same key). */

@@ -7,7 +7,7 @@ import type { WebSocket } from 'ws';
 import { errorFromException, isRetryableSisCode, SisError } from './errors';
 import { backoffDelay, sleep } from './http';
 import type { SisClient } from './sis-client';
-import { connectWebSocket } from './tts-ws';
+import { openServiceSocket } from './ws-connect';
 
 export interface RttsConfig {
     audio_format: 'pcm' | 'mp3';
@@ -77,18 +77,11 @@ function errorFromFrame(frame: ServerMessage, what: string): SisError {
 async function open(opts: RttsSessionOptions): Promise<WebSocket> {
     for (let attempt = 0; ; attempt++) {
         try {
-            const { url, headers } = await opts.client.wsHandshake('/rtts');
-            return await connectWebSocket(
-                {
-                    url,
-                    headers,
-                    proxy: opts.client.http.proxyFor(new URL(url)),
-                    ca: opts.client.http.extraCa,
-                    handshakeTimeoutMs: opts.idleTimeoutMs,
-                    what: opts.what,
-                },
-                opts.signal,
-            );
+            return await openServiceSocket(opts.client, '/rtts', {
+                handshakeTimeoutMs: opts.idleTimeoutMs,
+                what: opts.what,
+                signal: opts.signal,
+            });
         } catch (err) {
             const e = opts.client.scrubError(err);
             const retry = e instanceof SisError && e.retryable && attempt < opts.handshakeRetries;
