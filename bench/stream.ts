@@ -56,26 +56,31 @@ if (msg.req) {
     const audio = global.get('benchAudio');
     s = { req: msg.req, res: msg.res, results: 0, events: 0, errors: 0, chunks: 0 };
     context.set('s', s);
-    const n = c.sessions, port = c.target === 'stream' ? 0 : 1;
+    const n = c.sessions, port = ['stream', 'noop', 'floor'].indexOf(c.target);
+    const out = (m) => {
+        const msgs = [null, null, null, null];
+        msgs[port] = m;
+        return msgs;
+    };
     const offsets = Array.from({ length: n }, (_, i) => ((i * 7919 * 2) % (audio.length - ${CHUNK})) & ~1);
     const t0 = Date.now();
     let tick = 0;
     const timer = setInterval(() => {
         const due = Math.floor((Date.now() - t0) / 10);
         for (; tick < due; tick++) {
-            const out = [];
             for (let i = tick % 4; i < n; i += 4) {
                 if (offsets[i] + ${CHUNK} > audio.length) offsets[i] = 0;
-                out.push({ session: 's' + i, payload: audio.subarray(offsets[i], offsets[i] + ${CHUNK}) });
+                const m = { session: 's' + i, payload: audio.subarray(offsets[i], offsets[i] + ${CHUNK}) };
                 offsets[i] += ${CHUNK};
                 s.chunks++;
+                // One fresh message per chunk, as a device source node emits it: nothing to clone.
+                node.send(out(m), false);
             }
-            node.send(port === 0 ? [out, null, null] : [null, out, null]);
         }
         if (Date.now() - t0 >= c.seconds * 1000) {
             clearInterval(timer);
-            if (port === 0) node.send([Array.from({ length: n }, (_, i) => ({ session: 's' + i, control: 'end' })), null, null]);
-            setTimeout(() => node.send([null, null, { req: s.req, res: s.res, payload: {
+            if (port !== 1) node.send(out(Array.from({ length: n }, (_, i) => ({ session: 's' + i, control: 'end' }))));
+            setTimeout(() => node.send([null, null, null, { req: s.req, res: s.res, payload: {
                 chunks: s.chunks, results: s.results, events: s.events, errors: s.errors } }]), 1500);
         }
     }, 5);
@@ -98,9 +103,11 @@ module.exports = function (RED) {
     let asyncFrames = 0;
     let mark;
     let timed = false;
+    // Timing is switched on only for the latency run, so that the CPU runs carry no probe cost.
+    let timing = false;
     const send = ws.WebSocket.prototype.send;
     ws.WebSocket.prototype.send = function (data, options, cb) {
-        if (typeof data !== 'string') {
+        if (timing && typeof data !== 'string') {
             if (mark === undefined) asyncFrames++;
             else if (timed) moreFrames++;
             else {
@@ -110,20 +117,29 @@ module.exports = function (RED) {
         }
         return send.call(this, data, options, cb);
     };
-    RED.hooks.add('onReceive.benchProbe', (ev) => {
-        if (ev.destination.node.type === 'sis-stream-asr' && Buffer.isBuffer(ev.msg.payload)) {
-            mark = performance.now();
-            timed = false;
+    const setTiming = (on) => {
+        if (on === timing) return;
+        timing = on;
+        if (!on) {
+            RED.hooks.remove('*.benchProbe');
+            return;
         }
-    });
-    RED.hooks.add('postReceive.benchProbe', () => {
-        mark = undefined;
-    });
+        RED.hooks.add('onReceive.benchProbe', (ev) => {
+            if (ev.destination.node.type === 'sis-stream-asr' && Buffer.isBuffer(ev.msg.payload)) {
+                mark = performance.now();
+                timed = false;
+            }
+        });
+        RED.hooks.add('postReceive.benchProbe', () => {
+            mark = undefined;
+        });
+    };
     RED.httpAdmin.get('/bench-probe', (req, res) => {
         if (req.query.gc && global.gc) global.gc();
         res.json({ lat: lat.slice().sort((a, b) => a - b), moreFrames, asyncFrames, memory: process.memoryUsage() });
     });
-    RED.httpAdmin.post('/bench-probe/reset', (_req, res) => {
+    RED.httpAdmin.post('/bench-probe/reset', (req, res) => {
+        setTiming(req.query.timing === '1');
         lat = [];
         moreFrames = 0;
         asyncFrames = 0;
@@ -131,6 +147,52 @@ module.exports = function (RED) {
     });
     RED.nodes.registerType('bench-probe', function (config) {
         RED.nodes.createNode(this, config);
+    });
+    // The floor: the least any node could do with each chunk, i.e. the raw clients' work (one
+    // binary frame per chunk on an already open socket) in a minimal node fed by the same driver.
+    const floor = { sockets: new Map(), results: 0, errors: 0, ended: [] };
+    RED.nodes.registerType('bench-raw-ws', function (config) {
+        RED.nodes.createNode(this, config);
+        this.on('input', (msg, _send, done) => {
+            const socket = floor.sockets.get(msg.session);
+            if (socket && Buffer.isBuffer(msg.payload)) socket.send(msg.payload, { binary: true });
+            else if (socket && msg.control === 'end') socket.send(JSON.stringify({ command: 'END', cancel: false }));
+            done();
+        });
+    });
+    RED.httpAdmin.post('/bench-raw-ws/open', (req, res) => {
+        floor.results = 0;
+        floor.errors = 0;
+        floor.ended = [];
+        Promise.all(req.body.map(({ session, url, headers, config }) => new Promise((resolve, reject) => {
+            const socket = new ws.WebSocket(url, { headers, perMessageDeflate: false });
+            floor.ended.push(new Promise((ended) => {
+                socket.on('message', (data, binary) => {
+                    if (binary) return;
+                    const reply = JSON.parse(String(data));
+                    if (reply.resp_type === 'RESULT')
+                        floor.results += (reply.segments || []).filter((s) => s.is_final).length;
+                    else if (reply.resp_type === 'ERROR' || reply.resp_type === 'FATAL_ERROR') floor.errors++;
+                    else if (reply.resp_type === 'END') ended();
+                });
+                socket.on('close', ended);
+            }));
+            socket.once('error', reject);
+            socket.once('open', () => {
+                socket.send(JSON.stringify({ command: 'START', config }));
+                socket.once('message', () => {
+                    floor.sockets.set(session, socket);
+                    resolve();
+                });
+            });
+        }))).then(() => res.json({}), (err) => res.status(500).json({ error: String(err) }));
+    });
+    RED.httpAdmin.post('/bench-raw-ws/close', (_req, res) => {
+        Promise.all(floor.ended).then(() => {
+            for (const socket of floor.sockets.values()) socket.close();
+            floor.sockets.clear();
+            res.json({ results: floor.results, errors: floor.errors });
+        });
     });
 };
 `;
@@ -157,10 +219,10 @@ function flow(emulatorUrl: string): unknown[] {
             type: 'function',
             z,
             func: DRIVER,
-            outputs: 3,
+            outputs: 4,
             x: 0,
             y: 0,
-            wires: [['asr'], ['noop'], ['out']],
+            wires: [['asr'], ['noop'], ['floor'], ['out']],
         },
         {
             id: 'asr',
@@ -177,6 +239,7 @@ function flow(emulatorUrl: string): unknown[] {
         },
         // The harness alone: the same driver and routing into a node that does nothing.
         { id: 'noop', type: 'change', z, rules: [], x: 0, y: 0, wires: [[]] },
+        { id: 'floor', type: 'bench-raw-ws', z, x: 0, y: 0, wires: [] },
         { id: 'catch', type: 'catch', z, scope: ['asr'], x: 0, y: 0, wires: [['driver']] },
         { id: 'out', type: 'http response', z, x: 0, y: 0, wires: [] },
     ];
@@ -184,6 +247,8 @@ function flow(emulatorUrl: string): unknown[] {
 
 interface Red {
     child: ChildProcess;
+    /** When the process was started (Date.now()), to place its own traces on the phases. */
+    spawned: number;
     pid: number;
     url: string;
     stop(): Promise<void>;
@@ -197,7 +262,8 @@ async function startNodeRedWithProbe(): Promise<Red> {
     writeFileSync(path.join(probeDir, 'bench-probe.js'), probeModule());
     writeFileSync(
         path.join(probeDir, 'bench-probe.html'),
-        `<script type="text/javascript">RED.nodes.registerType('bench-probe', { category: 'config', defaults: {} });</script>`,
+        `<script type="text/javascript">RED.nodes.registerType('bench-probe', { category: 'config', defaults: {} });
+RED.nodes.registerType('bench-raw-ws', { category: 'function', defaults: {}, inputs: 1, outputs: 0 });</script>`,
     );
     const audioFile = path.join(userDir, 'audio.pcm');
     writeFileSync(audioFile, benchAudio());
@@ -214,11 +280,14 @@ async function startNodeRedWithProbe(): Promise<Red> {
     const profile = process.env.BENCH_CPU_PROFILE
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`]
         : [];
+    // e.g. BENCH_NODE_FLAGS=--trace-gc: Node.js flags for the Node-RED process (its output is then shown).
+    const extraFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+    const spawned = Date.now();
     const child = spawn(
         process.execPath,
-        ['--expose-gc', ...profile, red, '--settings', path.join(userDir, 'settings.js')],
+        ['--expose-gc', ...profile, ...extraFlags, red, '--settings', path.join(userDir, 'settings.js')],
         {
-            stdio: ['ignore', 'ignore', 'inherit'],
+            stdio: ['ignore', process.env.BENCH_NODE_FLAGS ? 'inherit' : 'ignore', 'inherit'],
         },
     );
     const url = `http://127.0.0.1:${port}`;
@@ -234,6 +303,7 @@ async function startNodeRedWithProbe(): Promise<Red> {
     }
     return {
         child,
+        spawned,
         pid: child.pid ?? 0,
         url,
         stop: () =>
@@ -289,10 +359,12 @@ interface DriverReport {
 
 async function viaNodeRed(
     red: Red,
-    target: 'stream' | 'noop',
+    target: 'stream' | 'noop' | 'floor',
+    timing: boolean,
 ): Promise<{ window: Window; report: DriverReport; heap: number; rss: number; probe: Probe }> {
-    await fetch(`${red.url}/bench-probe/reset`, { method: 'POST' });
+    await fetch(`${red.url}/bench-probe/reset${timing ? '?timing=1' : ''}`, { method: 'POST' });
     const started = Date.now();
+    if (process.env.BENCH_NODE_FLAGS) console.log(`[bench] ${target} run from ${started - red.spawned} ms`);
     const reply = fetch(`${red.url}/bench-start`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -507,6 +579,44 @@ async function viaClients(emulatorUrl: string, kind: RawArgs['kind']): Promise<{
     return { window: await window, report };
 }
 
+/** The floor run: sockets opened and started beforehand, then the driver feeds the minimal raw-ws node. */
+async function viaFloor(
+    red: Red,
+    emulatorUrl: string,
+): Promise<{ run: Awaited<ReturnType<typeof viaNodeRed>>; results: number; errors: number }> {
+    const client = new SisClient({
+        region: 'cn-north-4',
+        authType: 'aksk',
+        projectId: PROJECT,
+        endpoint: emulatorUrl,
+        iamEndpoint: emulatorUrl,
+        credentials: { ak: AK, sk: SK },
+    });
+    try {
+        const sockets = await Promise.all(
+            Array.from({ length: SESSIONS }, async (_, i) => ({
+                session: `s${i}`,
+                config: START_CONFIG,
+                ...(await client.wsHandshake('/rasr/continue-stream')),
+            })),
+        );
+        const opened = await fetch(`${red.url}/bench-raw-ws/open`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(sockets),
+        });
+        if (!opened.ok) throw new Error(`the floor's sockets did not open: ${await opened.text()}`);
+        const run = await viaNodeRed(red, 'floor', false);
+        const closed = (await (await fetch(`${red.url}/bench-raw-ws/close`, { method: 'POST' })).json()) as {
+            results: number;
+            errors: number;
+        };
+        return { run, ...closed };
+    } finally {
+        await client.close();
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -522,74 +632,81 @@ async function main(): Promise<void> {
         await sleep(1000);
         const idle = await probe(red, true);
         const idleRss = rssBytes(red.pid);
-        const harness = await viaNodeRed(red, 'noop');
+        const harness = await viaNodeRed(red, 'noop', false);
+        const floor = await viaFloor(red, emulator.url);
         await sleep(500);
         const base = await probe(red, true);
-        const stream = await viaNodeRed(red, 'stream');
+        const stream = await viaNodeRed(red, 'stream', false);
+        // Latency in a run of its own: its hooks and clock reads would add to the CPU measured above.
+        await sleep(500);
+        const timed = await viaNodeRed(red, 'stream', true);
         const raw = await viaClients(emulator.url, 'raw');
         const layer = await viaClients(emulator.url, 'layer');
 
         const rate = (w: Window): number => w.cpu / w.seconds;
-        const lat = stream.probe.lat;
+        const cpu = {
+            node: rate(stream.window),
+            floor: rate(floor.run.window),
+            harness: rate(harness.window),
+            layer: rate(layer.window),
+            raw: rate(raw.window),
+        };
+        const lat = timed.probe.lat;
         const us = (ms: number): string => fixed(ms * 1000, 0);
         const nodeHeap = (stream.heap - (base.memory.heapUsed + base.memory.external)) / SESSIONS;
         const rawHeap = (raw.report.heapDuring - raw.report.heapBefore) / SESSIONS;
         const layerHeap = (layer.report.heapDuring - layer.report.heapBefore) / SESSIONS;
+        const row = (figure: string, cells: Record<string, string>): Record<string, string> => ({
+            figure,
+            'Node-RED + node': '',
+            'Node-RED floor': '',
+            'session layer alone': '',
+            'raw ws clients': '',
+            goal: '',
+            ...cells,
+        });
         printTable([
-            {
-                figure: `CPU (cores), ${SESSIONS} sessions`,
-                'Node-RED + node': fixed(rate(stream.window), 3),
-                'session layer alone': fixed(rate(layer.window), 3),
-                'raw ws clients': fixed(rate(raw.window), 3),
-                'Node-RED / raw': fixed(rate(stream.window) / rate(raw.window)),
-                'layer / raw': fixed(rate(layer.window) / rate(raw.window)),
+            row(`CPU (cores), ${SESSIONS} sessions`, {
+                'Node-RED + node': fixed(cpu.node, 3),
+                'Node-RED floor': fixed(cpu.floor, 3),
+                'session layer alone': fixed(cpu.layer, 3),
+                'raw ws clients': fixed(cpu.raw, 3),
+            }),
+            row('CPU / raw ws clients', {
+                'Node-RED + node': fixed(cpu.node / cpu.raw),
+                'Node-RED floor': fixed(cpu.floor / cpu.raw),
+                'session layer alone': fixed(cpu.layer / cpu.raw),
+                'raw ws clients': '1',
                 goal: '<= 1.2',
-            },
-            {
-                figure: 'CPU, Node-RED harness alone subtracted',
-                'Node-RED + node': fixed(rate(stream.window) - rate(harness.window), 3),
-                'session layer alone': '',
-                'raw ws clients': '',
-                'Node-RED / raw': fixed((rate(stream.window) - rate(harness.window)) / rate(raw.window)),
-                'layer / raw': '',
-                goal: '',
-            },
-            {
-                figure: 'chunk-in to frame-sent p50 / p99 / max (µs)',
+            }),
+            row('CPU / Node-RED floor', { 'Node-RED + node': fixed(cpu.node / cpu.floor), 'Node-RED floor': '1' }),
+            row('CPU above the harness / raw ws clients', {
+                'Node-RED + node': fixed((cpu.node - cpu.harness) / cpu.raw),
+                'Node-RED floor': fixed((cpu.floor - cpu.harness) / cpu.raw),
+            }),
+            row('chunk-in to frame-sent p50 / p99 / max (µs)', {
                 'Node-RED + node': `${us(percentile(lat, 50))} / ${us(percentile(lat, 99))} / ${us(lat[lat.length - 1] ?? 0)}`,
-                'session layer alone': '',
-                'raw ws clients': '',
-                'Node-RED / raw': '',
-                'layer / raw': '',
                 goal: 'p99 < 1000',
-            },
-            {
-                figure: 'memory per session, heap + external (KiB)',
+            }),
+            row('memory per session, heap + external (KiB)', {
                 'Node-RED + node': fixed(nodeHeap / 1024, 1),
                 'session layer alone': fixed(layerHeap / 1024, 1),
                 'raw ws clients': fixed(rawHeap / 1024, 1),
-                'Node-RED / raw': '',
-                'layer / raw': '',
                 goal: '< 256',
-            },
-            {
-                figure: 'memory per session, RSS growth over idle (KiB)',
+            }),
+            row('memory per session, RSS growth over idle (KiB)', {
                 'Node-RED + node': fixed((stream.rss - idleRss) / SESSIONS / 1024, 1),
-                'session layer alone': '',
-                'raw ws clients': '',
-                'Node-RED / raw': '',
-                'layer / raw': '',
-                goal: '',
-            },
+            }),
         ]);
         console.log(
-            `\nharness alone (driver function and routing into a no-op node): ${fixed(rate(harness.window), 3)} cores; ` +
+            `\nharness alone (driver function and routing into a no-op node): ${fixed(cpu.harness, 3)} cores; ` +
                 `Node-RED idle heap ${fixed((idle.memory.heapUsed + idle.memory.external) / 1048576, 1)} MiB`,
         );
         console.log(
             `Node-RED: ${stream.report.chunks} chunks; ${lat.length} timed (first frame sent while handling a chunk), ` +
-                `${stream.probe.moreFrames} more in the same handling, ${stream.probe.asyncFrames} sent at other times ` +
+                `${timed.probe.moreFrames} more in the same handling, ${timed.probe.asyncFrames} sent at other times ` +
                 `(after START); ${stream.report.results} final sentences, ${stream.report.errors} errors; ` +
+                `floor: ${floor.run.report.chunks} chunks, ${floor.results} final sentences, ${floor.errors} errors; ` +
                 `layer: ${layer.report.chunks} chunks, ${layer.report.results} final sentences, ${layer.report.errors} errors; ` +
                 `raw: ${raw.report.chunks} chunks, ${raw.report.results} final sentences, ${raw.report.errors} errors`,
         );

@@ -6,6 +6,7 @@ import * as fc from 'fast-check';
 import { AudioFormatError, int16FromBuffer, resample } from '../nodes/lib/audio-format';
 import {
     AudioBlocks,
+    BlockPool,
     ByteQueue,
     frameSpec,
     nextFrameSize,
@@ -24,7 +25,8 @@ const PATTERN = Buffer.from(Uint8Array.from({ length: 8 * 1024 * 1024 }, (_, i) 
 function cut(format: RasrFormat, chunks: Buffer[]): Buffer[] {
     const spec = frameSpec(format);
     const q = new ByteQueue();
-    const blocks = new AudioBlocks(1000);
+    // The frames are kept here, so no block may go back to a pool.
+    const blocks = new AudioBlocks(new BlockPool(1000));
     const frames: Buffer[] = [];
     for (const c of chunks) {
         blocks.write(c, q);
@@ -97,7 +99,7 @@ describe('sis-stream-asr building blocks', () => {
 
         it('audio is copied once into blocks; frames are views of them', () => {
             const q = new ByteQueue();
-            const blocks = new AudioBlocks(4096);
+            const blocks = new AudioBlocks(new BlockPool(4096));
             const caller = Buffer.alloc(1280, 9);
             blocks.write(caller, q);
             blocks.write(Buffer.alloc(1280, 8), q);
@@ -111,6 +113,102 @@ describe('sis-stream-asr building blocks', () => {
             const short = q.take(2500, 320, 2);
             assert.equal(short.length, 560 + 1536);
             assert.equal(short.buffer.byteLength, 4096);
+        });
+
+        it('blocks go back to the pool only once none of their audio is kept, and are reused', () => {
+            const pool = new BlockPool(1000, () => 4);
+            const pending = new ByteQueue();
+            const sent = new ByteQueue();
+            const oldest = (): number =>
+                sent.length > 0 ? sent.start : pending.length > 0 ? pending.start : pending.end;
+            const blocks = new AudioBlocks(pool, oldest);
+            blocks.write(PATTERN.subarray(0, 2500), pending);
+            assert.equal(blocks.blocksHeld, 3);
+            sent.push(pending.take(1200, 1, 1)); // the first block's 1000 bytes: a view, not a copy
+            assert.equal(sent.length, 1000);
+            blocks.release();
+            assert.equal(pool.spares, 0, 'the first block still holds audio kept for a replay');
+            sent.drop(1000);
+            blocks.release();
+            assert.equal(pool.spares, 1);
+            assert.equal(blocks.blocksHeld, 2);
+            const spare = pool.take();
+            pool.give(spare);
+            blocks.write(PATTERN.subarray(2500, 3500), pending);
+            assert.equal(pool.spares, 0, 'the spare is taken before a new block is allocated');
+            pending.drop(2000);
+            const view = pending.take(500);
+            assert.equal(view.buffer, spare.buffer);
+            assert.deepEqual(view, PATTERN.subarray(3000, 3500));
+            sent.clear(pending.end);
+            blocks.releaseAll();
+            assert.equal(blocks.blocksHeld, 0);
+            assert.equal(pool.spares, 3);
+            pool.give(Buffer.alloc(1000));
+            pool.give(Buffer.alloc(1000));
+            assert.equal(pool.spares, 4, 'never more spares than the limit');
+            pool.give(Buffer.alloc(999));
+            assert.equal(pool.spares, 4);
+        });
+
+        it('recycled blocks never change audio that is kept or was sent (any chunking, any confirmations)', () => {
+            fc.assert(
+                fc.property(
+                    fc.array(
+                        fc.record({
+                            chunk: fc.integer({ min: 1, max: 5000 }),
+                            send: fc.integer({ min: 0, max: 6000 }),
+                            confirm: fc.integer({ min: 0, max: 6000 }),
+                            replay: fc.boolean(),
+                        }),
+                        { maxLength: 60 },
+                    ),
+                    (steps) => {
+                        const pool = new BlockPool(2048, () => 3);
+                        const pending = new ByteQueue();
+                        const sent = new ByteQueue();
+                        const oldest = (): number => {
+                            const p = pending.length > 0 ? pending.start : pending.end;
+                            return sent.length > 0 ? Math.min(sent.start, p) : p;
+                        };
+                        const blocks = new AudioBlocks(pool, oldest);
+                        const scratch = Buffer.alloc(8000);
+                        let written = 0;
+                        let frames = 0;
+                        // Each frame is checked when it is cut, as the WebSocket copies it then; audio
+                        // kept for a replay is checked again when it is sent again.
+                        const send = (n: number): void => {
+                            if (n <= 0) return;
+                            const at = pending.start;
+                            // As a session sends: a view, or a copy in the shared scratch; then the
+                            // views move on to the replay queue.
+                            const frame = pending.peek(n, 600, 2, scratch);
+                            assert.deepEqual(frame, PATTERN.subarray(at, at + frame.length), `frame at ${at}`);
+                            pending.moveTo(frame.length, sent);
+                            scratch.fill(0xee);
+                            frames++;
+                        };
+                        for (const step of steps) {
+                            blocks.write(PATTERN.subarray(written, written + step.chunk), pending);
+                            written += step.chunk;
+                            send(Math.min(step.send, pending.length));
+                            if (step.replay) {
+                                pending.prepend(sent);
+                                sent.clear(pending.start);
+                            } else {
+                                sent.drop(step.confirm);
+                            }
+                            blocks.release();
+                            // Nothing kept, nothing held: at most the block being filled.
+                            if (sent.length === 0 && pending.length === 0) assert.ok(blocks.blocksHeld <= 1);
+                        }
+                        pending.prepend(sent);
+                        while (pending.length > 0) send(pending.length);
+                        assert.ok(frames > 0 || written === 0);
+                    },
+                ),
+                { numRuns: 200 },
+            );
         });
 
         it('a byte queue keeps positions across take, drop and prepend', () => {

@@ -7,12 +7,13 @@ import { invalidInput, SisError } from './errors';
 import { reportLateError, shortReason } from './node-io';
 import type { Sentence } from './sentences';
 import type { SisClient } from './sis-client';
+import { AUDIO_BLOCK_BYTES, BlockPool } from './stream-frames';
 import { AudioIntake } from './stream-intake';
 import { boundedNumber, chunkOf, controlOf, isStreamMode, sessionKeyOf, startOptions } from './stream-options';
 import { type SessionHost, type SessionLimits, StreamSession } from './stream-session';
 import { IGNORE_SOCKET, type RasrResponse, type RasrSocket, type StreamMode } from './stream-socket';
 import type { NodeAPI, NodeMessage } from './types';
-import type { InputContext, UserNode } from './user-node';
+import type { UserNode } from './user-node';
 
 export const DEFAULT_IDLE_SECONDS = 10;
 export const DEFAULT_MAX_SESSIONS = 10;
@@ -66,6 +67,8 @@ export class StreamAsr implements SessionHost {
     private readonly entries = new WeakMap<StreamSession, SessionEntry>();
     private readonly idle = new Map<string, IdleSocket>();
     private readonly refused = new Map<string, NodeJS.Timeout>();
+    /** Spares for a moment's imbalance between sessions: about half a second of audio each. */
+    private readonly blocks = new BlockPool(AUDIO_BLOCK_BYTES, () => 8 + 2 * (this.live.size + this.finishing.size));
     private closed = false;
     private lastFailure: string | undefined;
     private lastStatus = '';
@@ -84,7 +87,7 @@ export class StreamAsr implements SessionHost {
     }
 
     /** Handles one message; throws what `done(err)` should report. */
-    input({ msg, client }: InputContext): void {
+    input(msg: NodeMessage, client: SisClient): void {
         if (this.closed) throw new SisError('CANCELLED', 'the node was stopped');
         if (!this.mode) throw invalidInput('setting mode must be short-stream, continue-stream or sentence-stream');
         const key = sessionKeyOf(msg.session);
@@ -172,6 +175,7 @@ export class StreamAsr implements SessionHost {
             host: this,
             intake,
             socket: this.takeIdle(key),
+            blocks: this.blocks,
         });
         this.entries.set(session, { template: templateOf(msg) });
         if (!session.done) this.live.set(key, session);
@@ -237,6 +241,7 @@ export class StreamAsr implements SessionHost {
         // until it pauses; a transient one lets the next chunk start a new session.
         if (failure && !failure.retryable && !this.live.has(session.key)) this.refuse(session.key);
         if (socket) this.keepIdle(session.key, socket);
+        this.blocks.trim();
         this.refreshStatus();
     }
 
@@ -361,7 +366,7 @@ export class StreamAsr implements SessionHost {
 export function attachStreamAsr(RED: NodeAPI, user: UserNode, settings: StreamNodeSettings): void {
     const stream = new StreamAsr(RED, user, settings);
     // Synchronous: a chunk is accepted (or refused) before the handler returns.
-    user.onInput((ctx) => stream.input(ctx));
+    user.onInputSync((msg, client) => stream.input(msg, client));
     // Runs before the node lets go of its config node, within Node-RED's close time.
     user.onClose(() => stream.close());
 }

@@ -128,31 +128,47 @@ export class ByteQueue {
     }
 
     /**
-     * Removes and returns the first `n` bytes (a view when they lie in one chunk). With `shortest`,
-     * a first chunk of at least that many bytes (cut to a multiple of `unit`) is returned alone
-     * rather than copied together with the next one (the caller accepts a shorter frame).
+     * The first `n` bytes as one buffer, left in the queue: a view when they lie in one chunk,
+     * else a copy in `scratch` (valid until its next use) or, without one, in new memory. With
+     * `shortest`, a first chunk of at least that many bytes (cut to a multiple of `unit`) is
+     * returned alone rather than copied together with the next one (the caller accepts a shorter
+     * frame).
      */
-    take(n: number, shortest = Number.POSITIVE_INFINITY, unit = 1): Buffer {
+    peek(n: number, shortest = Number.POSITIVE_INFINITY, unit = 1, scratch?: Buffer): Buffer {
         const size = Math.min(n, this.length);
         const first = this.chunks[this.head];
-        let out: Buffer;
         const part = first ? (first.length >= size ? size : first.length - (first.length % unit)) : 0;
-        if (first && (part === size || part >= shortest)) {
-            out = part === first.length ? first : first.subarray(0, part);
-            this.consume(part);
-            return out;
-        }
-        // Its own memory: a kept frame must not pin a slab of the shared pool.
-        out = Buffer.allocUnsafeSlow(size);
+        if (first && (part === size || part >= shortest))
+            return part === first.length ? first : first.subarray(0, part);
+        // Its own memory otherwise: a kept copy must not pin a slab of the shared pool.
+        const out = scratch && scratch.length >= size ? scratch.subarray(0, size) : Buffer.allocUnsafeSlow(size);
         let filled = 0;
-        while (filled < size) {
-            const chunk = this.chunks[this.head];
-            const part = Math.min(chunk.length, size - filled);
-            chunk.copy(out, filled, 0, part);
-            filled += part;
-            this.consume(part);
+        for (let i = this.head; filled < size; i++) {
+            const chunk = this.chunks[i];
+            const k = Math.min(chunk.length, size - filled);
+            chunk.copy(out, filled, 0, k);
+            filled += k;
         }
         return out;
+    }
+
+    /** Removes and returns the first `n` bytes (see `peek`; a copy is always in new memory). */
+    take(n: number, shortest = Number.POSITIVE_INFINITY, unit = 1): Buffer {
+        const out = this.peek(n, shortest, unit);
+        this.drop(out.length);
+        return out;
+    }
+
+    /** Moves the first `n` bytes to the end of `to` as they are: views, no copy. */
+    moveTo(n: number, to: ByteQueue): void {
+        let left = Math.min(n, this.length);
+        while (left > 0) {
+            const chunk = this.chunks[this.head];
+            const part = Math.min(chunk.length, left);
+            to.push(part === chunk.length ? chunk : chunk.subarray(0, part));
+            this.consume(part);
+            left -= part;
+        }
     }
 
     /** Drops the first `n` bytes. */
@@ -200,29 +216,123 @@ const EMPTY = Buffer.alloc(0);
 export const AUDIO_BLOCK_BYTES = 8 * 1024;
 
 /**
+ * Spare audio blocks, shared by the sessions of one node. A steady stream reuses the memory of
+ * audio it no longer needs instead of allocating new blocks: memory outside the JS heap that is
+ * allocated and dropped at the audio's rate makes V8 run full collections every few seconds,
+ * and each of those walks the whole heap — costly in a process as large as Node-RED.
+ */
+export class BlockPool {
+    private readonly spare: Buffer[] = [];
+
+    /** `limit` gives the most spare blocks worth keeping (asked each time, as it may follow the load). */
+    constructor(
+        readonly blockBytes = AUDIO_BLOCK_BYTES,
+        private readonly limit: () => number = () => 16,
+    ) {}
+
+    /** Spare blocks held. */
+    get spares(): number {
+        return this.spare.length;
+    }
+
+    /** A block whose bytes are to be overwritten (its old content is never read). */
+    take(): Buffer {
+        return this.spare.pop() ?? Buffer.allocUnsafeSlow(this.blockBytes);
+    }
+
+    give(block: Buffer): void {
+        if (block.length === this.blockBytes && this.spare.length < this.limit()) this.spare.push(block);
+    }
+
+    /** Lets go of the spares beyond the limit (after the load went down). */
+    trim(): void {
+        const keep = Math.max(0, this.limit());
+        if (this.spare.length > keep) this.spare.length = keep;
+    }
+}
+
+/**
  * Copies incoming audio into blocks the session owns. Chunks then sit back to back in memory, so
  * frames cut from them are views (no copy per frame), and the audio kept for a replay holds no
  * one else's memory: neither the caller's buffers nor slabs shared with other sessions.
+ *
+ * Blocks go back to the pool once all their audio lies before `live()`, the oldest position the
+ * session still keeps (queued or kept for a replay). Audio written to the socket is no longer
+ * needed there: the WebSocket copies each frame while masking it (ws-connect.ts makes sure the
+ * masking key is never zero, the one case in which ws would send the caller's memory as it is).
  */
 export class AudioBlocks {
     private block: Buffer = EMPTY;
     private used = 0;
+    /** Timeline position just past the last byte written into the current block. */
+    private blockEnd = 0;
+    /** Full blocks still holding audio the session keeps, oldest first, with their end positions. */
+    private held: Buffer[] = [];
+    private heldEnds: number[] = [];
+    private heldHead = 0;
 
-    constructor(private readonly size = AUDIO_BLOCK_BYTES) {}
+    constructor(
+        private readonly pool: BlockPool = new BlockPool(),
+        private readonly live: () => number = () => Number.NEGATIVE_INFINITY,
+    ) {}
+
+    /** Blocks in use (the one being filled included). */
+    get blocksHeld(): number {
+        return this.held.length - this.heldHead + (this.block.length > 0 ? 1 : 0);
+    }
 
     /** Copies `data` to the end of `queue`. */
     write(data: Buffer, queue: ByteQueue): void {
         let offset = 0;
         while (offset < data.length) {
-            if (this.used === this.block.length) {
-                this.block = Buffer.allocUnsafeSlow(this.size);
-                this.used = 0;
-            }
+            if (this.used === this.block.length) this.nextBlock();
             const n = Math.min(data.length - offset, this.block.length - this.used);
             data.copy(this.block, this.used, offset, offset + n);
             queue.push(this.block.subarray(this.used, this.used + n));
             this.used += n;
             offset += n;
+            this.blockEnd = queue.end;
         }
+    }
+
+    /** Gives back the full blocks whose audio all lies before `live()`. */
+    release(): void {
+        const live = this.live();
+        while (this.heldHead < this.held.length && this.heldEnds[this.heldHead] <= live) {
+            this.pool.give(this.held[this.heldHead]);
+            this.held[this.heldHead] = EMPTY;
+            this.heldHead++;
+        }
+        if (this.heldHead === this.held.length) {
+            this.held = [];
+            this.heldEnds = [];
+            this.heldHead = 0;
+        } else if (this.heldHead > 64 && this.heldHead * 2 > this.held.length) {
+            this.held = this.held.slice(this.heldHead);
+            this.heldEnds = this.heldEnds.slice(this.heldHead);
+            this.heldHead = 0;
+        }
+    }
+
+    /** Gives back every block: the session keeps no audio any more. */
+    releaseAll(): void {
+        for (let i = this.heldHead; i < this.held.length; i++) this.pool.give(this.held[i]);
+        if (this.block.length > 0) this.pool.give(this.block);
+        this.held = [];
+        this.heldEnds = [];
+        this.heldHead = 0;
+        this.block = EMPTY;
+        this.used = 0;
+    }
+
+    private nextBlock(): void {
+        if (this.block.length > 0) {
+            this.held.push(this.block);
+            this.heldEnds.push(this.blockEnd);
+        }
+        // Released first, so that a session streaming alone reuses its own blocks.
+        this.release();
+        this.block = this.pool.take();
+        this.used = 0;
     }
 }

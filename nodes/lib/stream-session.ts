@@ -10,6 +10,7 @@ import type { Sentence } from './sentences';
 import type { SisClient } from './sis-client';
 import {
     AudioBlocks,
+    type BlockPool,
     ByteQueue,
     bytesOfMs,
     type FrameSpec,
@@ -62,6 +63,8 @@ export interface SessionSetup {
     intake: AudioIntake;
     /** An open connection left idle by the previous session of this key. */
     socket?: RasrSocket;
+    /** Spare audio blocks shared with the node's other sessions (the session's own when absent). */
+    blocks?: BlockPool;
 }
 
 type State = 'connecting' | 'starting' | 'running' | 'ending' | 'waiting' | 'done';
@@ -70,6 +73,11 @@ type State = 'connecting' | 'starting' | 'running' | 'ending' | 'waiting' | 'don
 const HIGH_WATER = 64 * 1024;
 const LOW_WATER = 16 * 1024;
 const WHAT = 'real-time recognition';
+/**
+ * Where a frame that spans two blocks is put together to be sent. Shared: the WebSocket copies
+ * each frame while sending it (see AudioBlocks), so it is free again once `send` returns.
+ */
+const FRAME_SCRATCH = Buffer.allocUnsafeSlow(64 * 1024);
 
 function num(v: unknown): number | undefined {
     return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
@@ -114,7 +122,7 @@ export class StreamSession {
     private handshake: AbortController | undefined;
     private timer: NodeJS.Timeout | undefined;
     private readonly idle: NodeJS.Timeout;
-    private readonly blocks = new AudioBlocks();
+    private readonly blocks: AudioBlocks;
     private readonly shortestView: number;
     /** Audio not sent on the current connection yet. */
     private readonly pending = new ByteQueue();
@@ -157,6 +165,7 @@ export class StreamSession {
         this.limits = setup.limits;
         this.host = setup.host;
         this.intake = setup.intake;
+        this.blocks = new AudioBlocks(setup.blocks, () => this.oldestKept());
         this.shortestView = Math.max(setup.spec.min, Math.round(setup.spec.bytesPerSecond / 20));
         this.idle = setTimeout(() => this.guard(() => this.end()), this.limits.idleMs);
         const reused = setup.socket;
@@ -167,6 +176,12 @@ export class StreamSession {
         } else {
             this.connect();
         }
+    }
+
+    /** The oldest position of audio still kept: queued to be sent, or sent and kept for a replay. */
+    private oldestKept(): number {
+        const pending = this.pending.length > 0 ? this.pending.start : this.pending.end;
+        return this.sent.length > 0 ? Math.min(this.sent.start, pending) : pending;
     }
 
     get phase(): SessionPhase {
@@ -232,6 +247,7 @@ export class StreamSession {
         clearTimeout(this.idle);
         this.pending.clear();
         this.sent.clear();
+        this.blocks.release();
         if (this.state === 'starting' || this.state === 'running') {
             this.socket?.sendCommand({ command: 'END', cancel: true });
             this.state = 'ending';
@@ -388,26 +404,34 @@ export class StreamSession {
             // While streaming, the held-back bytes keep any rest legal, so a frame of at least
             // 50 ms (the service's recommended minimum) may end where a block of memory does
             // instead of being copied; the last frames are cut exactly.
-            const bytes = this.pending.take(size, final ? undefined : this.shortestView, spec.bytesPerSample);
-            this.send(socket, bytes.length < spec.min ? padToMinimum(spec, bytes) : bytes, bytes);
+            const frame = this.pending.peek(
+                size,
+                final ? undefined : this.shortestView,
+                spec.bytesPerSample,
+                FRAME_SCRATCH,
+            );
+            this.send(socket, frame.length < spec.min ? padToMinimum(spec, frame) : frame, frame.length);
         }
         if (!final) return;
         // A trailing half sample is not audio; it stays on the timeline but is not sent.
-        if (this.pending.length > 0) this.sent.push(this.pending.take(this.pending.length));
-        if (this.sentInRecognition === 0) this.send(socket, padToMinimum(this.spec, Buffer.alloc(0)), undefined);
+        this.pending.moveTo(this.pending.length, this.sent);
+        if (this.sentInRecognition === 0) this.send(socket, padToMinimum(this.spec, Buffer.alloc(0)), 0);
         socket.sendCommand({ command: 'END', cancel: false });
         this.state = 'ending';
         this.armReply('END');
     }
 
-    private send(socket: RasrSocket, frame: Buffer, audio: Buffer | undefined): void {
+    /** Sends `frame`, whose first `audioBytes` bytes are the queue's first (the rest is padding). */
+    private send(socket: RasrSocket, frame: Buffer, audioBytes: number): void {
+        if (audioBytes > 0) {
+            // Kept for a replay as the views they are; `frame` stays valid until it is sent below.
+            this.pending.moveTo(audioBytes, this.sent);
+            if (this.sent.length > this.limits.replayBytes) this.sent.drop(this.sent.length - this.limits.replayBytes);
+            if (this.sent.end > this.sentHigh) this.sentHigh = this.sent.end;
+        }
         const notify = socket.bufferedAmount + frame.length > LOW_WATER;
         socket.sendAudio(frame, notify ? this.written : undefined);
         this.sentInRecognition += frame.length;
-        if (!audio) return;
-        this.sent.push(audio);
-        if (this.sent.length > this.limits.replayBytes) this.sent.drop(this.sent.length - this.limits.replayBytes);
-        if (this.sent.end > this.sentHigh) this.sentHigh = this.sent.end;
     }
 
     private readonly written = (): void => {
@@ -497,6 +521,8 @@ export class StreamSession {
             if (Array.isArray(result.word_info)) sentence.word_info = shiftWords(result.word_info, offset);
             this.host.sentence(this, sentence, final, traceId);
         }
+        // Blocks holding only confirmed audio go back at once, for the node's other sessions.
+        if (this.finalInRecognition) this.blocks.release();
     }
 
     private onEvent(response: RasrResponse): void {
@@ -510,7 +536,10 @@ export class StreamSession {
         if (name !== 'VOICE_END' && name !== 'EXCEEDED_SILENCE' && name !== 'EXCEEDED_AUDIO') return;
         // The service no longer listens in this recognition. What it heard after the sentence
         // is replayed to the next one; silence it reported as such is not.
-        if (name !== 'VOICE_END' || !this.finalInRecognition) this.sent.clear();
+        if (name !== 'VOICE_END' || !this.finalInRecognition) {
+            this.sent.clear();
+            this.blocks.release();
+        }
         const at = num(response.timestamp);
         this.heardUpTo = at === undefined ? undefined : this.recBase + bytesOfMs(this.spec, at);
         this.stopped = true;
@@ -630,6 +659,7 @@ export class StreamSession {
         this.socket = undefined;
         this.pending.clear();
         this.sent.clear();
+        this.blocks.releaseAll();
     }
 
     /** Runs a step of the state machine from an event; nothing may escape into the event loop. */

@@ -83,19 +83,43 @@ export class UserNode {
     /** The config node's client, or a NOT_CONFIGURED error. */
     requireClient(): { client: SisClient; config: SisConfigNode } {
         const config = this.configNode();
-        if (!config?.client) {
-            throw new SisError(
-                'NOT_CONFIGURED',
-                config?.configError ? `sis-config: ${config.configError}` : 'no usable sis-config node is selected',
-            );
-        }
+        if (!config?.client) throw this.notConfigured();
         return { client: config.client, config };
+    }
+
+    private notConfigured(): SisError {
+        const config = this.config;
+        return new SisError(
+            'NOT_CONFIGURED',
+            config?.configError ? `sis-config: ${config.configError}` : 'no usable sis-config node is selected',
+        );
+    }
+
+    /**
+     * Registers a synchronous input handler: the message is finished when the handler returns,
+     * and what it throws goes to done(err). Nothing is allocated per message besides what the
+     * handler does: at a chunk per message and real-time rates, per-message objects that point
+     * at the message would keep it alive past young-generation collections and fill the old one.
+     */
+    onInputSync(handler: (msg: NodeMessage, client: SisClient) => void): void {
+        this.node.on('input', (msg: NodeMessage, _send: SendFn, done: DoneFn) => {
+            try {
+                if (this.closed) throw new SisError('CANCELLED', 'the node was stopped');
+                const client = this.config?.client;
+                if (!client) throw this.notConfigured();
+                handler(msg, client);
+            } catch (err) {
+                this.status.fail(err);
+                reportError(msg, done, err);
+                return;
+            }
+            done();
+        });
     }
 
     /**
      * Registers the input handler: one done() per message on every path, errors through done(err).
-     * A handler that returns nothing has finished when it returns (a stream chunk accepted): no
-     * promise, no abort controller — the per-message cost matters at real-time chunk rates.
+     * A handler that returns nothing has finished when it returns.
      */
     onInput(handler: InputHandler): void {
         this.node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {

@@ -3,6 +3,7 @@
 // environment names (an HTTP CONNECT tunnel; headers, path and body reach the gateway unchanged,
 // so an AK/SK signature stays valid), and a refused handshake mapped to a SisError the way REST
 // failures are. Until the socket is open, an abort, the deadline or a failure releases all of it.
+import { randomFillSync } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
@@ -193,6 +194,29 @@ function tunnelAgent(proxy: URL, target: TunnelTarget, stop: AbortSignal): http.
     })({ keepAlive: false });
 }
 
+const MASK_POOL_BYTES = 8 * 1024;
+const maskPool = Buffer.alloc(MASK_POOL_BYTES);
+let maskAt = MASK_POOL_BYTES;
+
+/**
+ * A masking key from a pool of random bytes drawn in bulk (as ws does by itself), never all
+ * zero: with a zero key ws writes the caller's buffer as it is instead of a masked copy, and the
+ * stream node reuses the memory of audio once it is sent.
+ */
+export function generateMask(mask: Buffer): void {
+    do {
+        if (maskAt === MASK_POOL_BYTES) {
+            randomFillSync(maskPool);
+            maskAt = 0;
+        }
+        mask[0] = maskPool[maskAt];
+        mask[1] = maskPool[maskAt + 1];
+        mask[2] = maskPool[maskAt + 2];
+        mask[3] = maskPool[maskAt + 3];
+        maskAt += 4;
+    } while ((mask[0] | mask[1] | mask[2] | mask[3]) === 0);
+}
+
 function open<T>(target: WsTarget, opts: WsConnectOptions, adopt: Adopt<T>): Promise<T> {
     const { what, signal } = opts;
     const cancelled = (): SisError => new SisError('CANCELLED', `${what} cancelled`);
@@ -210,8 +234,10 @@ function open<T>(target: WsTarget, opts: WsConnectOptions, adopt: Adopt<T>): Pro
             const ca = target.ca ? [...tls.rootCertificates, target.ca] : undefined;
             const options: ClientOptions = {
                 headers: target.headers,
+                // Off: compressing would hold on to the frames' memory until done (and PCM barely shrinks).
                 perMessageDeflate: false,
                 followRedirects: false,
+                generateMask,
             };
             if (opts.maxPayload !== undefined) options.maxPayload = opts.maxPayload;
             if (target.proxy) {
