@@ -26,6 +26,8 @@ function arg(name: string, fallback: number): number {
 
 const SESSIONS = arg('sessions', 100);
 const SECONDS = arg('seconds', 20);
+/** Rounds of every CPU scenario; figures are medians with their range (CPU varies from run to run). */
+const ROUNDS = arg('rounds', 3);
 /** 40 ms of 16 kHz 16-bit mono. */
 const CHUNK = 1280;
 /** Measurement window: after connections are up and warm, before the sessions end. */
@@ -44,60 +46,64 @@ function benchAudio(): Buffer {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Inside Node-RED: the driver (a function node) and the probe (a node module)
+// Inside Node-RED: one node module with the driver (source and sink nodes), the floor node and the probe
 // ---------------------------------------------------------------------------------------------
 
-// Every 10 ms a quarter of the sessions get their next chunk, so each session sends one chunk
-// per 40 ms and the sessions are spread over the period like independent devices.
-const DRIVER = `
-let s = context.get('s');
-if (msg.req) {
-    const c = msg.payload;
-    const audio = global.get('benchAudio');
-    s = { req: msg.req, res: msg.res, results: 0, events: 0, errors: 0, chunks: 0 };
-    context.set('s', s);
-    const n = c.sessions, port = ['stream', 'noop', 'floor'].indexOf(c.target);
-    const out = (m) => {
-        const msgs = [null, null, null, null];
-        msgs[port] = m;
-        return msgs;
-    };
-    const offsets = Array.from({ length: n }, (_, i) => ((i * 7919 * 2) % (audio.length - ${CHUNK})) & ~1);
-    const t0 = Date.now();
-    let tick = 0;
-    const timer = setInterval(() => {
-        const due = Math.floor((Date.now() - t0) / 10);
-        for (; tick < due; tick++) {
-            for (let i = tick % 4; i < n; i += 4) {
-                if (offsets[i] + ${CHUNK} > audio.length) offsets[i] = 0;
-                const m = { session: 's' + i, payload: audio.subarray(offsets[i], offsets[i] + ${CHUNK}) };
-                offsets[i] += ${CHUNK};
-                s.chunks++;
-                // One fresh message per chunk, as a device source node emits it: nothing to clone.
-                node.send(out(m), false);
-            }
-        }
-        if (Date.now() - t0 >= c.seconds * 1000) {
-            clearInterval(timer);
-            if (port !== 1) node.send(out(Array.from({ length: n }, (_, i) => ({ session: 's' + i, control: 'end' }))));
-            setTimeout(() => node.send([null, null, null, { req: s.req, res: s.res, payload: {
-                chunks: s.chunks, results: s.results, events: s.events, errors: s.errors } }]), 1500);
-        }
-    }, 5);
-    return null;
-}
-if (msg.error) s.errors++;
-else if (msg.final === true) s.results++;
-else if (typeof msg.payload === 'string' && msg.event) s.events++;
-return null;
-`;
-
-function probeModule(): string {
+function probeModule(audioFile: string): string {
     const wsPath = require.resolve('ws', { paths: [path.join(ROOT, 'dist/nodes')] });
     return `
+const { readFileSync } = require('node:fs');
 const { performance } = require('node:perf_hooks');
 const ws = require(${JSON.stringify(wsPath)});
+const audio = readFileSync(${JSON.stringify(audioFile)});
+const CHUNK = ${CHUNK};
 module.exports = function (RED) {
+    // The driver: a source node per target that emits a fresh message per chunk (as a device
+    // input node does), one output and one wire. Every 10 ms a quarter of the sessions get their
+    // next chunk, so each session sends one per 40 ms, spread over the period like independent
+    // devices. A sink counts what comes out.
+    const sources = new Map();
+    const tally = { results: 0, events: 0, errors: 0 };
+    RED.nodes.registerType('bench-source', function (config) {
+        RED.nodes.createNode(this, config);
+        sources.set(config.target, this);
+    });
+    RED.nodes.registerType('bench-sink', function (config) {
+        RED.nodes.createNode(this, config);
+        this.on('input', (msg, _send, done) => {
+            if (msg.error) tally.errors++;
+            else if (msg.final === true) tally.results++;
+            else if (typeof msg.payload === 'string' && msg.event) tally.events++;
+            done();
+        });
+    });
+    RED.httpAdmin.post('/bench-start', (req, res) => {
+        const { sessions: n, seconds, target } = req.body;
+        const source = sources.get(target);
+        tally.results = 0;
+        tally.events = 0;
+        tally.errors = 0;
+        let chunks = 0;
+        const offsets = Array.from({ length: n }, (_, i) => ((i * 7919 * 2) % (audio.length - CHUNK)) & ~1);
+        const t0 = Date.now();
+        let tick = 0;
+        const timer = setInterval(() => {
+            const due = Math.floor((Date.now() - t0) / 10);
+            for (; tick < due; tick++) {
+                for (let i = tick % 4; i < n; i += 4) {
+                    if (offsets[i] + CHUNK > audio.length) offsets[i] = 0;
+                    source.send({ session: 's' + i, payload: audio.subarray(offsets[i], offsets[i] + CHUNK) });
+                    offsets[i] += CHUNK;
+                    chunks++;
+                }
+            }
+            if (Date.now() - t0 >= seconds * 1000) {
+                clearInterval(timer);
+                if (target !== 'noop') for (let i = 0; i < n; i++) source.send({ session: 's' + i, control: 'end' });
+                setTimeout(() => res.json({ chunks, ...tally }), 1500);
+            }
+        }, 5);
+    });
     let lat = [];
     let moreFrames = 0;
     let asyncFrames = 0;
@@ -213,17 +219,9 @@ function flow(emulatorUrl: string): unknown[] {
             obsEndpoint: emulatorUrl,
             credentials: { ak: AK, sk: SK },
         },
-        { id: 'in', type: 'http in', z, url: '/bench-start', method: 'post', x: 0, y: 0, wires: [['driver']] },
-        {
-            id: 'driver',
-            type: 'function',
-            z,
-            func: DRIVER,
-            outputs: 4,
-            x: 0,
-            y: 0,
-            wires: [['asr'], ['noop'], ['floor'], ['out']],
-        },
+        { id: 'src-stream', type: 'bench-source', z, target: 'stream', x: 0, y: 0, wires: [['asr']] },
+        { id: 'src-noop', type: 'bench-source', z, target: 'noop', x: 0, y: 0, wires: [['noop']] },
+        { id: 'src-floor', type: 'bench-source', z, target: 'floor', x: 0, y: 0, wires: [['floor']] },
         {
             id: 'asr',
             type: 'sis-stream-asr',
@@ -235,13 +233,13 @@ function flow(emulatorUrl: string): unknown[] {
             maxSessions: SESSIONS,
             x: 0,
             y: 0,
-            wires: [['driver'], ['driver']],
+            wires: [['sink'], ['sink']],
         },
-        // The harness alone: the same driver and routing into a node that does nothing.
+        // The harness alone: the same source and routing into a node that does nothing.
         { id: 'noop', type: 'change', z, rules: [], x: 0, y: 0, wires: [[]] },
         { id: 'floor', type: 'bench-raw-ws', z, x: 0, y: 0, wires: [] },
-        { id: 'catch', type: 'catch', z, scope: ['asr'], x: 0, y: 0, wires: [['driver']] },
-        { id: 'out', type: 'http response', z, x: 0, y: 0, wires: [] },
+        { id: 'catch', type: 'catch', z, scope: ['asr'], x: 0, y: 0, wires: [['sink']] },
+        { id: 'sink', type: 'bench-sink', z, x: 0, y: 0, wires: [] },
     ];
 }
 
@@ -259,20 +257,21 @@ async function startNodeRedWithProbe(): Promise<Red> {
     const userDir = mkdtempSync(path.join(tmpdir(), 'sis-stream-bench-'));
     const probeDir = path.join(userDir, 'probe');
     mkdirSync(probeDir);
-    writeFileSync(path.join(probeDir, 'bench-probe.js'), probeModule());
+    const audioFile = path.join(userDir, 'audio.pcm');
+    writeFileSync(audioFile, benchAudio());
+    writeFileSync(path.join(probeDir, 'bench-probe.js'), probeModule(audioFile));
     writeFileSync(
         path.join(probeDir, 'bench-probe.html'),
         `<script type="text/javascript">RED.nodes.registerType('bench-probe', { category: 'config', defaults: {} });
-RED.nodes.registerType('bench-raw-ws', { category: 'function', defaults: {}, inputs: 1, outputs: 0 });</script>`,
+RED.nodes.registerType('bench-raw-ws', { category: 'function', defaults: {}, inputs: 1, outputs: 0 });
+RED.nodes.registerType('bench-source', { category: 'function', defaults: { target: {} }, inputs: 0, outputs: 1 });
+RED.nodes.registerType('bench-sink', { category: 'function', defaults: {}, inputs: 1, outputs: 0 });</script>`,
     );
-    const audioFile = path.join(userDir, 'audio.pcm');
-    writeFileSync(audioFile, benchAudio());
     writeFileSync(
         path.join(userDir, 'settings.js'),
         `module.exports = { uiHost: '127.0.0.1', uiPort: ${port}, userDir: ${JSON.stringify(userDir)},
   flowFile: 'flows.json', credentialSecret: false,
   nodesDir: [${JSON.stringify(path.join(ROOT, 'dist/nodes'))}, ${JSON.stringify(probeDir)}],
-  functionGlobalContext: { benchAudio: require('node:fs').readFileSync(${JSON.stringify(audioFile)}) },
   telemetry: { enabled: false, updateNotification: false }, diagnostics: { enabled: false, ui: false },
   editorTheme: { tours: false, projects: { enabled: false } }, logging: { console: { level: 'warn' } } };`,
     );
@@ -579,6 +578,19 @@ async function viaClients(emulatorUrl: string, kind: RawArgs['kind']): Promise<{
     return { window: await window, report };
 }
 
+interface Round {
+    node: number;
+    floor: number;
+    harness: number;
+    layer: number;
+    raw: number;
+    nodeHeap: number;
+    nodeRss: number;
+    rawHeap: number;
+    layerHeap: number;
+    counts: string;
+}
+
 /** The floor run: sockets opened and started beforehand, then the driver feeds the minimal raw-ws node. */
 async function viaFloor(
     red: Red,
@@ -632,30 +644,46 @@ async function main(): Promise<void> {
         await sleep(1000);
         const idle = await probe(red, true);
         const idleRss = rssBytes(red.pid);
-        const harness = await viaNodeRed(red, 'noop', false);
-        const floor = await viaFloor(red, emulator.url);
-        await sleep(500);
-        const base = await probe(red, true);
-        const stream = await viaNodeRed(red, 'stream', false);
+        const rate = (w: Window): number => w.cpu / w.seconds;
+        const rounds: Round[] = [];
+        for (let r = 0; r < ROUNDS; r++) {
+            const harness = await viaNodeRed(red, 'noop', false);
+            const floor = await viaFloor(red, emulator.url);
+            await sleep(500);
+            const base = await probe(red, true);
+            const stream = await viaNodeRed(red, 'stream', false);
+            const raw = await viaClients(emulator.url, 'raw');
+            const layer = await viaClients(emulator.url, 'layer');
+            rounds.push({
+                node: rate(stream.window),
+                floor: rate(floor.run.window),
+                harness: rate(harness.window),
+                layer: rate(layer.window),
+                raw: rate(raw.window),
+                nodeHeap: (stream.heap - (base.memory.heapUsed + base.memory.external)) / SESSIONS,
+                nodeRss: (stream.rss - idleRss) / SESSIONS,
+                rawHeap: (raw.report.heapDuring - raw.report.heapBefore) / SESSIONS,
+                layerHeap: (layer.report.heapDuring - layer.report.heapBefore) / SESSIONS,
+                counts:
+                    `Node-RED: ${stream.report.chunks} chunks, ${stream.report.results} final sentences, ${stream.report.errors} errors; ` +
+                    `floor: ${floor.run.report.chunks} chunks, ${floor.results} final sentences, ${floor.errors} errors; ` +
+                    `layer: ${layer.report.chunks} chunks, ${layer.report.results} final sentences, ${layer.report.errors} errors; ` +
+                    `raw: ${raw.report.chunks} chunks, ${raw.report.results} final sentences, ${raw.report.errors} errors`,
+            });
+        }
         // Latency in a run of its own: its hooks and clock reads would add to the CPU measured above.
         await sleep(500);
         const timed = await viaNodeRed(red, 'stream', true);
-        const raw = await viaClients(emulator.url, 'raw');
-        const layer = await viaClients(emulator.url, 'layer');
-
-        const rate = (w: Window): number => w.cpu / w.seconds;
-        const cpu = {
-            node: rate(stream.window),
-            floor: rate(floor.run.window),
-            harness: rate(harness.window),
-            layer: rate(layer.window),
-            raw: rate(raw.window),
+        /** Median (range) of a figure over the rounds. */
+        const over = (f: (r: Round) => number, digits = 2, scale = 1): string => {
+            const v = rounds.map((r) => f(r) * scale).sort((a, b) => a - b);
+            const mid = v[Math.floor(v.length / 2)];
+            return v.length > 1
+                ? `${fixed(mid, digits)} (${fixed(v[0], digits)}–${fixed(v[v.length - 1], digits)})`
+                : fixed(mid, digits);
         };
         const lat = timed.probe.lat;
         const us = (ms: number): string => fixed(ms * 1000, 0);
-        const nodeHeap = (stream.heap - (base.memory.heapUsed + base.memory.external)) / SESSIONS;
-        const rawHeap = (raw.report.heapDuring - raw.report.heapBefore) / SESSIONS;
-        const layerHeap = (layer.report.heapDuring - layer.report.heapBefore) / SESSIONS;
         const row = (figure: string, cells: Record<string, string>): Record<string, string> => ({
             figure,
             'Node-RED + node': '',
@@ -667,48 +695,48 @@ async function main(): Promise<void> {
         });
         printTable([
             row(`CPU (cores), ${SESSIONS} sessions`, {
-                'Node-RED + node': fixed(cpu.node, 3),
-                'Node-RED floor': fixed(cpu.floor, 3),
-                'session layer alone': fixed(cpu.layer, 3),
-                'raw ws clients': fixed(cpu.raw, 3),
+                'Node-RED + node': over((r) => r.node, 3),
+                'Node-RED floor': over((r) => r.floor, 3),
+                'session layer alone': over((r) => r.layer, 3),
+                'raw ws clients': over((r) => r.raw, 3),
             }),
-            row('CPU / raw ws clients', {
-                'Node-RED + node': fixed(cpu.node / cpu.raw),
-                'Node-RED floor': fixed(cpu.floor / cpu.raw),
-                'session layer alone': fixed(cpu.layer / cpu.raw),
-                'raw ws clients': '1',
+            row('CPU / Node-RED floor', {
+                'Node-RED + node': over((r) => r.node / r.floor),
+                'Node-RED floor': '1',
                 goal: '<= 1.2',
             }),
-            row('CPU / Node-RED floor', { 'Node-RED + node': fixed(cpu.node / cpu.floor), 'Node-RED floor': '1' }),
+            row('CPU / raw ws clients', {
+                'Node-RED + node': over((r) => r.node / r.raw),
+                'Node-RED floor': over((r) => r.floor / r.raw),
+                'session layer alone': over((r) => r.layer / r.raw),
+                'raw ws clients': '1',
+            }),
             row('CPU above the harness / raw ws clients', {
-                'Node-RED + node': fixed((cpu.node - cpu.harness) / cpu.raw),
-                'Node-RED floor': fixed((cpu.floor - cpu.harness) / cpu.raw),
+                'Node-RED + node': over((r) => (r.node - r.harness) / r.raw),
+                'Node-RED floor': over((r) => (r.floor - r.harness) / r.raw),
             }),
             row('chunk-in to frame-sent p50 / p99 / max (µs)', {
                 'Node-RED + node': `${us(percentile(lat, 50))} / ${us(percentile(lat, 99))} / ${us(lat[lat.length - 1] ?? 0)}`,
                 goal: 'p99 < 1000',
             }),
             row('memory per session, heap + external (KiB)', {
-                'Node-RED + node': fixed(nodeHeap / 1024, 1),
-                'session layer alone': fixed(layerHeap / 1024, 1),
-                'raw ws clients': fixed(rawHeap / 1024, 1),
+                'Node-RED + node': over((r) => r.nodeHeap, 1, 1 / 1024),
+                'session layer alone': over((r) => r.layerHeap, 1, 1 / 1024),
+                'raw ws clients': over((r) => r.rawHeap, 1, 1 / 1024),
                 goal: '< 256',
             }),
             row('memory per session, RSS growth over idle (KiB)', {
-                'Node-RED + node': fixed((stream.rss - idleRss) / SESSIONS / 1024, 1),
+                'Node-RED + node': over((r) => r.nodeRss, 1, 1 / 1024),
             }),
         ]);
         console.log(
-            `\nharness alone (driver function and routing into a no-op node): ${fixed(cpu.harness, 3)} cores; ` +
-                `Node-RED idle heap ${fixed((idle.memory.heapUsed + idle.memory.external) / 1048576, 1)} MiB`,
+            `\n${ROUNDS} round(s); medians (range). Harness alone (source node and routing into a no-op node): ` +
+                `${over((r) => r.harness, 3)} cores; Node-RED idle heap ${fixed((idle.memory.heapUsed + idle.memory.external) / 1048576, 1)} MiB`,
         );
+        for (const r of rounds) console.log(r.counts);
         console.log(
-            `Node-RED: ${stream.report.chunks} chunks; ${lat.length} timed (first frame sent while handling a chunk), ` +
-                `${timed.probe.moreFrames} more in the same handling, ${timed.probe.asyncFrames} sent at other times ` +
-                `(after START); ${stream.report.results} final sentences, ${stream.report.errors} errors; ` +
-                `floor: ${floor.run.report.chunks} chunks, ${floor.results} final sentences, ${floor.errors} errors; ` +
-                `layer: ${layer.report.chunks} chunks, ${layer.report.results} final sentences, ${layer.report.errors} errors; ` +
-                `raw: ${raw.report.chunks} chunks, ${raw.report.results} final sentences, ${raw.report.errors} errors`,
+            `latency run: ${timed.report.chunks} chunks; ${lat.length} timed (first frame sent while handling a chunk), ` +
+                `${timed.probe.moreFrames} more in the same handling, ${timed.probe.asyncFrames} sent at other times (after START)`,
         );
     } finally {
         await red.stop();

@@ -88,12 +88,17 @@ export function padToMinimum(spec: FrameSpec, frame: Buffer): Buffer {
     return out;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /**
- * A FIFO of bytes kept as the chunks that arrived (no copying until a frame is cut), with the
- * position of its first byte on the session's own timeline.
+ * A FIFO of bytes kept where they already are (ranges of buffers, no copying until a frame must
+ * join two of them), with the position of its first byte on the session's own timeline. Ranges
+ * rather than Buffer views: at a chunk per 40 ms per session, creating views is what would cost.
  */
 export class ByteQueue {
-    private chunks: Buffer[] = [];
+    private bufs: Buffer[] = [];
+    private offs: number[] = [];
+    private lens: number[] = [];
     private head = 0;
     /** Bytes queued. */
     length = 0;
@@ -105,22 +110,31 @@ export class ByteQueue {
     }
 
     push(buf: Buffer): void {
-        if (buf.length === 0) return;
-        this.length += buf.length;
-        // Bytes that continue the last chunk in the same memory extend it, so frames stay views.
-        const lastIndex = this.chunks.length - 1;
-        const last = lastIndex >= this.head ? this.chunks[lastIndex] : undefined;
-        if (last && last.buffer === buf.buffer && last.byteOffset + last.length === buf.byteOffset) {
-            this.chunks[lastIndex] = Buffer.from(last.buffer, last.byteOffset, last.length + buf.length);
+        this.pushRange(buf, 0, buf.length);
+    }
+
+    /** Queues `len` bytes of `buf` from `off`; bytes that continue the last range in the same buffer extend it. */
+    pushRange(buf: Buffer, off: number, len: number): void {
+        if (len === 0) return;
+        this.length += len;
+        const last = this.bufs.length - 1;
+        if (last >= this.head && this.bufs[last] === buf && this.offs[last] + this.lens[last] === off) {
+            this.lens[last] += len;
             return;
         }
-        this.chunks.push(buf);
+        this.bufs.push(buf);
+        this.offs.push(off);
+        this.lens.push(len);
     }
 
     /** Puts `other`'s bytes in front of this queue's (they must end where this queue starts) and empties it. */
     prepend(other: ByteQueue): void {
         if (other.length === 0) return;
-        this.chunks = [...other.live(), ...this.live()];
+        const h = this.head;
+        const o = other.head;
+        this.bufs = [...other.bufs.slice(o), ...this.bufs.slice(h)];
+        this.offs = [...other.offs.slice(o), ...this.offs.slice(h)];
+        this.lens = [...other.lens.slice(o), ...this.lens.slice(h)];
         this.head = 0;
         this.length += other.length;
         this.start = other.start;
@@ -128,25 +142,25 @@ export class ByteQueue {
     }
 
     /**
-     * The first `n` bytes as one buffer, left in the queue: a view when they lie in one chunk,
+     * The first `n` bytes as one buffer, left in the queue: a view when they lie in one range,
      * else a copy in `scratch` (valid until its next use) or, without one, in new memory. With
-     * `shortest`, a first chunk of at least that many bytes (cut to a multiple of `unit`) is
+     * `shortest`, a first range of at least that many bytes (cut to a multiple of `unit`) is
      * returned alone rather than copied together with the next one (the caller accepts a shorter
      * frame).
      */
     peek(n: number, shortest = Number.POSITIVE_INFINITY, unit = 1, scratch?: Buffer): Buffer {
         const size = Math.min(n, this.length);
-        const first = this.chunks[this.head];
-        const part = first ? (first.length >= size ? size : first.length - (first.length % unit)) : 0;
-        if (first && (part === size || part >= shortest))
-            return part === first.length ? first : first.subarray(0, part);
+        const h = this.head;
+        if (size === 0) return EMPTY;
+        const first = this.lens[h];
+        const part = first >= size ? size : first - (first % unit);
+        if (part === size || part >= shortest) return this.bufs[h].subarray(this.offs[h], this.offs[h] + part);
         // Its own memory otherwise: a kept copy must not pin a slab of the shared pool.
         const out = scratch && scratch.length >= size ? scratch.subarray(0, size) : Buffer.allocUnsafeSlow(size);
         let filled = 0;
-        for (let i = this.head; filled < size; i++) {
-            const chunk = this.chunks[i];
-            const k = Math.min(chunk.length, size - filled);
-            chunk.copy(out, filled, 0, k);
+        for (let i = h; filled < size; i++) {
+            const k = Math.min(this.lens[i], size - filled);
+            this.bufs[i].copy(out, filled, this.offs[i], this.offs[i] + k);
             filled += k;
         }
         return out;
@@ -159,13 +173,13 @@ export class ByteQueue {
         return out;
     }
 
-    /** Moves the first `n` bytes to the end of `to` as they are: views, no copy. */
+    /** Moves the first `n` bytes to the end of `to` as they are (no copy). */
     moveTo(n: number, to: ByteQueue): void {
         let left = Math.min(n, this.length);
         while (left > 0) {
-            const chunk = this.chunks[this.head];
-            const part = Math.min(chunk.length, left);
-            to.push(part === chunk.length ? chunk : chunk.subarray(0, part));
+            const h = this.head;
+            const part = Math.min(this.lens[h], left);
+            to.pushRange(this.bufs[h], this.offs[h], part);
             this.consume(part);
             left -= part;
         }
@@ -175,7 +189,7 @@ export class ByteQueue {
     drop(n: number): void {
         let left = Math.min(n, this.length);
         while (left > 0) {
-            const part = Math.min(this.chunks[this.head].length, left);
+            const part = Math.min(this.lens[this.head], left);
             this.consume(part);
             left -= part;
         }
@@ -183,34 +197,39 @@ export class ByteQueue {
 
     /** Empties the queue; the next byte will sit at `position`. */
     clear(position = this.end): void {
-        this.chunks = [];
+        this.bufs = [];
+        this.offs = [];
+        this.lens = [];
         this.head = 0;
         this.length = 0;
         this.start = position;
     }
 
     private consume(n: number): void {
-        const chunk = this.chunks[this.head];
-        if (n >= chunk.length) {
-            this.chunks[this.head] = EMPTY;
+        const h = this.head;
+        if (n >= this.lens[h]) {
+            this.bufs[h] = EMPTY;
             this.head++;
-            if (this.head > 64 && this.head * 2 > this.chunks.length) {
-                this.chunks = this.chunks.slice(this.head);
+            if (this.head === this.bufs.length) {
+                // Empty: start the arrays over rather than let them grow.
+                this.bufs.length = 0;
+                this.offs.length = 0;
+                this.lens.length = 0;
+                this.head = 0;
+            } else if (this.head > 64 && this.head * 2 > this.bufs.length) {
+                this.bufs = this.bufs.slice(this.head);
+                this.offs = this.offs.slice(this.head);
+                this.lens = this.lens.slice(this.head);
                 this.head = 0;
             }
         } else {
-            this.chunks[this.head] = chunk.subarray(n);
+            this.offs[h] += n;
+            this.lens[h] -= n;
         }
         this.length -= n;
         this.start += n;
     }
-
-    private live(): Buffer[] {
-        return this.chunks.slice(this.head);
-    }
 }
-
-const EMPTY = Buffer.alloc(0);
 
 /** Size of the blocks a session copies its audio into: a quarter second of 16 kHz 16-bit audio. */
 export const AUDIO_BLOCK_BYTES = 8 * 1024;
@@ -287,8 +306,9 @@ export class AudioBlocks {
         while (offset < data.length) {
             if (this.used === this.block.length) this.nextBlock();
             const n = Math.min(data.length - offset, this.block.length - this.used);
-            data.copy(this.block, this.used, offset, offset + n);
-            queue.push(this.block.subarray(this.used, this.used + n));
+            // set() rather than copy(): copy() makes a view of its source on every call.
+            this.block.set(offset === 0 && n === data.length ? data : data.subarray(offset, offset + n), this.used);
+            queue.pushRange(this.block, this.used, n);
             this.used += n;
             offset += n;
             this.blockEnd = queue.end;

@@ -121,7 +121,9 @@ export class StreamSession {
     private socket: RasrSocket | undefined;
     private handshake: AbortController | undefined;
     private timer: NodeJS.Timeout | undefined;
-    private readonly idle: NodeJS.Timeout;
+    private idle: NodeJS.Timeout;
+    /** When audio last came (Date.now()): read by the idle timer, cheaper than re-arming it per chunk. */
+    private audioAt = Date.now();
     private readonly blocks: AudioBlocks;
     private readonly shortestView: number;
     /** Audio not sent on the current connection yet. */
@@ -167,7 +169,7 @@ export class StreamSession {
         this.intake = setup.intake;
         this.blocks = new AudioBlocks(setup.blocks, () => this.oldestKept());
         this.shortestView = Math.max(setup.spec.min, Math.round(setup.spec.bytesPerSecond / 20));
-        this.idle = setTimeout(() => this.guard(() => this.end()), this.limits.idleMs);
+        this.idle = setTimeout(this.idleCheck, this.limits.idleMs);
         const reused = setup.socket;
         if (reused?.open) {
             this.socket = reused;
@@ -183,6 +185,16 @@ export class StreamSession {
         const pending = this.pending.length > 0 ? this.pending.start : this.pending.end;
         return this.sent.length > 0 ? Math.min(this.sent.start, pending) : pending;
     }
+
+    /** No audio for `idleMs` ends the session as `end` does; audio since the timer was set re-arms it. */
+    private readonly idleCheck = (): void => {
+        this.guard(() => {
+            if (this.closing) return;
+            const left = this.audioAt + this.limits.idleMs - Date.now();
+            if (left > 0) this.idle = setTimeout(this.idleCheck, left);
+            else this.end();
+        });
+    };
 
     get phase(): SessionPhase {
         if (this.state === 'done') return 'done';
@@ -208,7 +220,7 @@ export class StreamSession {
     /** Takes audio already in the session's format. */
     feedAudio(audio: Buffer): void {
         if (this.closing) return;
-        this.idle.refresh();
+        this.audioAt = Date.now();
         if (audio.length === 0) return;
         this.blocks.write(audio, this.pending);
         const backlog = this.pending.end - Math.max(this.pending.start, this.sentHigh);
