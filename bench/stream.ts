@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { WebSocket } from 'ws';
 import { SisClient } from '../nodes/lib/sis-client';
+import { AUDIO_BLOCK_BYTES, BlockPool } from '../nodes/lib/stream-frames';
 import { AudioIntake } from '../nodes/lib/stream-intake';
 import { startOptions } from '../nodes/lib/stream-options';
 import { type SessionHost, type SessionLimits, StreamSession } from '../nodes/lib/stream-session';
@@ -451,6 +452,8 @@ async function layerClients(args: RawArgs): Promise<void> {
         replyTimeoutMs: 15_000,
         idleMs: 10_000,
     };
+    // Spare blocks shared as in the node: about half a second of audio per session.
+    const blocks = new BlockPool(AUDIO_BLOCK_BYTES, () => 8 + 2 * args.sessions);
     const sessions = Array.from(
         { length: args.sessions },
         (_, i) =>
@@ -463,6 +466,7 @@ async function layerClients(args: RawArgs): Promise<void> {
                 limits,
                 host,
                 intake: new AudioIntake(spec),
+                blocks,
             }),
     );
     while (started < sessions.length) await sleep(10);

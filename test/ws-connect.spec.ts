@@ -8,7 +8,13 @@ import * as net from 'node:net';
 import { type RawData, WebSocketServer } from 'ws';
 import type { SisError } from '../nodes/lib/errors';
 import { SisClient } from '../nodes/lib/sis-client';
-import { connectWebSocket, openServiceSocket, openSocketCount, type WsTarget } from '../nodes/lib/ws-connect';
+import {
+    connectWebSocket,
+    generateMask,
+    openServiceSocket,
+    openSocketCount,
+    type WsTarget,
+} from '../nodes/lib/ws-connect';
 import { type Emulator, startCanaryEmulator } from './helpers/emulator';
 import { makeCertificate, startConnectProxy } from './helpers/servers';
 import { delay, until } from './helpers/wait';
@@ -404,6 +410,57 @@ describe('WebSocket connection to the service', () => {
                 assert.equal(silent.connections(), 2);
             } finally {
                 await silent.close();
+            }
+        });
+
+        it('masking keys are random and never zero', () => {
+            const seen = new Set<number>();
+            const mask = Buffer.alloc(4);
+            for (let i = 0; i < 20_000; i++) {
+                generateMask(mask);
+                const key = mask.readUInt32BE(0);
+                assert.notEqual(key, 0);
+                seen.add(key);
+            }
+            // 20,000 draws from 2^32 keys: a repeat is already unlikely, many would mean no randomness.
+            assert.ok(seen.size > 19_990, `${seen.size} distinct keys`);
+        });
+
+        it('a frame is copied while it is sent: its memory may be reused once send() returns', async () => {
+            // The stream node relies on this to reuse audio blocks and one scratch buffer.
+            const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+            await new Promise<void>((resolve) => wss.once('listening', resolve));
+            const received: Buffer[] = [];
+            const count = 200;
+            const all = new Promise<void>((resolve) =>
+                wss.on('connection', (peer) =>
+                    peer.on('message', (d: RawData) => {
+                        received.push(Buffer.from(d as Buffer));
+                        if (received.length === count) resolve();
+                    }),
+                ),
+            );
+            const url = `ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}/`;
+            const ws = await connectWebSocket({ url, headers: {} }, { handshakeTimeoutMs: 3000, what: WHAT });
+            try {
+                const memory = Buffer.alloc(64 * 1024);
+                for (let i = 0; i < count; i++) {
+                    // Large frames fill the socket's buffer, so some wait in Node.js before the kernel takes them.
+                    memory.fill(i % 251);
+                    ws.send(memory, { binary: true });
+                    memory.fill(0xff);
+                }
+                await all;
+                for (let i = 0; i < count; i++) {
+                    assert.ok(
+                        received[i].every((b) => b === i % 251),
+                        `frame ${i} arrived as it was when sent`,
+                    );
+                }
+            } finally {
+                ws.terminate();
+                for (const c of wss.clients) c.terminate();
+                await new Promise<void>((resolve) => wss.close(() => resolve()));
             }
         });
 
