@@ -1,12 +1,14 @@
 // Benchmark of sis-stream-asr: N sessions streaming 16 kHz audio in 40 ms chunks at real-time
 // pace through a started Node-RED, beside raw `ws` clients doing the same against the same
-// emulator in the same run. Run: `npm run build && npx tsx bench/stream.ts [--sessions 100] [--seconds 20]`.
+// emulator in the same round. Run: `npm run build && npx tsx bench/stream.ts [--sessions 100]
+// [--seconds 20] [--rounds 3]`.
 //
 // Processes: the emulator, Node-RED and the raw clients each run in their own process, so CPU
-// time is read per process from /proc. In Node-RED a small probe module (written to a temporary
-// folder and loaded beside dist/nodes) times chunk-in → frame-sent: a runtime hook marks when a
-// chunk is handed to the node, and a wrapper of the `ws` module's send() (the instance the node
-// uses) reads the clock when the binary frame is sent.
+// time is read per process from /proc. In Node-RED one module (written to a temporary folder and
+// loaded beside dist/nodes) holds the source node that feeds the chunks, the floor node (a raw
+// ws socket per session: the least any node can do) and the probe that times chunk-in →
+// frame-sent: a runtime hook marks when a chunk is handed to the node, and a wrapper of the `ws`
+// module's send() (the instance the node uses) reads the clock when the binary frame is sent.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
