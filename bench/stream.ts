@@ -407,6 +407,18 @@ interface RawReport {
     heapDuring: number;
 }
 
+/** A client of the emulator with the bench's AK/SK, as the flow's sis-config has. */
+function emulatorClient(url: string): SisClient {
+    return new SisClient({
+        region: 'cn-north-4',
+        authType: 'aksk',
+        projectId: PROJECT,
+        endpoint: url,
+        iamEndpoint: url,
+        credentials: { ak: AK, sk: SK },
+    });
+}
+
 function heapNow(): number {
     global.gc?.();
     const m = process.memoryUsage();
@@ -416,14 +428,7 @@ function heapNow(): number {
 /** The node's session layer alone: StreamSessions fed at the same pace, with a host that only counts. */
 async function layerClients(args: RawArgs): Promise<void> {
     const audio = benchAudio();
-    const client = new SisClient({
-        region: 'cn-north-4',
-        authType: 'aksk',
-        projectId: PROJECT,
-        endpoint: args.url,
-        iamEndpoint: args.url,
-        credentials: { ak: AK, sk: SK },
-    });
+    const client = emulatorClient(args.url);
     const report: RawReport = { results: 0, errors: 0, chunks: 0, heapBefore: heapNow(), heapDuring: 0 };
     let started = 0;
     let finished = 0;
@@ -503,14 +508,7 @@ async function layerClients(args: RawArgs): Promise<void> {
 /** What the node does on the wire, done directly: one socket per session, START, a frame per chunk, END. */
 async function rawClients(args: RawArgs): Promise<void> {
     const audio = benchAudio();
-    const client = new SisClient({
-        region: 'cn-north-4',
-        authType: 'aksk',
-        projectId: PROJECT,
-        endpoint: args.url,
-        iamEndpoint: args.url,
-        credentials: { ak: AK, sk: SK },
-    });
+    const client = emulatorClient(args.url);
     const report: RawReport = { results: 0, errors: 0, chunks: 0, heapBefore: heapNow(), heapDuring: 0 };
     const sockets = await Promise.all(
         Array.from({ length: args.sessions }, async () => {
@@ -602,14 +600,7 @@ async function viaFloor(
     red: Red,
     emulatorUrl: string,
 ): Promise<{ run: Awaited<ReturnType<typeof viaNodeRed>>; results: number; errors: number }> {
-    const client = new SisClient({
-        region: 'cn-north-4',
-        authType: 'aksk',
-        projectId: PROJECT,
-        endpoint: emulatorUrl,
-        iamEndpoint: emulatorUrl,
-        credentials: { ak: AK, sk: SK },
-    });
+    const client = emulatorClient(emulatorUrl);
     try {
         const sockets = await Promise.all(
             Array.from({ length: SESSIONS }, async (_, i) => ({
