@@ -425,6 +425,39 @@ function heapNow(): number {
     return m.heapUsed + m.external;
 }
 
+/**
+ * Hands each session its next chunk of `audio` every 40 ms (a quarter of the sessions every
+ * 10 ms, as the source node in Node-RED does) for `args.seconds`; memory is sampled two thirds in.
+ */
+function pace(
+    args: RawArgs,
+    audio: Buffer,
+    report: RawReport,
+    feed: (i: number, chunk: Buffer) => void,
+): Promise<void> {
+    const offsets = Array.from({ length: args.sessions }, (_, i) => ((i * 7919 * 2) % (audio.length - CHUNK)) & ~1);
+    const t0 = Date.now();
+    let tick = 0;
+    return new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+            const due = Math.floor((Date.now() - t0) / 10);
+            for (; tick < due; tick++) {
+                for (let i = tick % 4; i < args.sessions; i += 4) {
+                    if (offsets[i] + CHUNK > audio.length) offsets[i] = 0;
+                    feed(i, audio.subarray(offsets[i], offsets[i] + CHUNK));
+                    offsets[i] += CHUNK;
+                    report.chunks++;
+                }
+            }
+            if (report.heapDuring === 0 && Date.now() - t0 >= (args.seconds * 2000) / 3) report.heapDuring = heapNow();
+            if (Date.now() - t0 >= args.seconds * 1000) {
+                clearInterval(timer);
+                resolve();
+            }
+        }, 5);
+    });
+}
+
 /** The node's session layer alone: StreamSessions fed at the same pace, with a host that only counts. */
 async function layerClients(args: RawArgs): Promise<void> {
     const audio = benchAudio();
@@ -477,28 +510,8 @@ async function layerClients(args: RawArgs): Promise<void> {
             }),
     );
     while (started < sessions.length) await sleep(10);
-    const offsets = sessions.map((_, i) => ((i * 7919 * 2) % (audio.length - CHUNK)) & ~1);
     console.log('READY');
-    const t0 = Date.now();
-    let tick = 0;
-    await new Promise<void>((resolve) => {
-        const timer = setInterval(() => {
-            const due = Math.floor((Date.now() - t0) / 10);
-            for (; tick < due; tick++) {
-                for (let i = tick % 4; i < sessions.length; i += 4) {
-                    if (offsets[i] + CHUNK > audio.length) offsets[i] = 0;
-                    sessions[i].feed(audio.subarray(offsets[i], offsets[i] + CHUNK));
-                    offsets[i] += CHUNK;
-                    report.chunks++;
-                }
-            }
-            if (report.heapDuring === 0 && Date.now() - t0 >= (args.seconds * 2000) / 3) report.heapDuring = heapNow();
-            if (Date.now() - t0 >= args.seconds * 1000) {
-                clearInterval(timer);
-                resolve();
-            }
-        }, 5);
-    });
+    await pace(args, audio, report, (i, chunk) => sessions[i].feed(chunk));
     for (const s of sessions) s.end();
     while (finished < sessions.length) await sleep(10);
     await client.close();
@@ -535,28 +548,8 @@ async function rawClients(args: RawArgs): Promise<void> {
             return { ws, ended };
         }),
     );
-    const offsets = sockets.map((_, i) => ((i * 7919 * 2) % (audio.length - CHUNK)) & ~1);
     console.log('READY');
-    const t0 = Date.now();
-    let tick = 0;
-    await new Promise<void>((resolve) => {
-        const timer = setInterval(() => {
-            const due = Math.floor((Date.now() - t0) / 10);
-            for (; tick < due; tick++) {
-                for (let i = tick % 4; i < sockets.length; i += 4) {
-                    if (offsets[i] + CHUNK > audio.length) offsets[i] = 0;
-                    sockets[i].ws.send(audio.subarray(offsets[i], offsets[i] + CHUNK), { binary: true });
-                    offsets[i] += CHUNK;
-                    report.chunks++;
-                }
-            }
-            if (report.heapDuring === 0 && Date.now() - t0 >= (args.seconds * 2000) / 3) report.heapDuring = heapNow();
-            if (Date.now() - t0 >= args.seconds * 1000) {
-                clearInterval(timer);
-                resolve();
-            }
-        }, 5);
-    });
+    await pace(args, audio, report, (i, chunk) => sockets[i].ws.send(chunk, { binary: true }));
     for (const s of sockets) s.ws.send(JSON.stringify({ command: 'END', cancel: false }));
     await Promise.all(sockets.map((s) => s.ended));
     for (const s of sockets) s.ws.close();

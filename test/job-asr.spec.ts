@@ -1,11 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { SisClient } from '../nodes/lib/sis-client';
 import type { SisConfigNode } from '../nodes/lib/types';
-import { configFor, type Emulator, routeLog, startCanaryEmulator } from './helpers/emulator';
+import { configFor, type Emulator, exampleFlow, routeLog, startCanaryEmulator } from './helpers/emulator';
 import { fixture, transcript } from './helpers/fixtures';
 import { type Harness, harness } from './helpers/flow';
 import { asFlow, CORE, coreNode, helper, loadNode, nodeRedVersion } from './helpers/nr';
@@ -569,18 +568,8 @@ describe(`sis-job-asr on Node-RED ${nodeRedVersion()}`, function () {
         assert.equal(again.out[0].length, 2);
     });
     it('the example flow: speakers on each sentence, the second speaker, the transcript, the job id', async () => {
-        const flow = JSON.parse(
-            readFileSync(path.join(__dirname, '../examples/job-asr-transcribe-meeting.json'), 'utf8'),
-        ) as Record<string, unknown>[];
-        const { node: cfg, credentials } = configFor(emu, 'aksk');
-        const nodes = flow.map((n) => {
-            if (n.type === 'sis-config') return { ...n, ...cfg, id: n.id, name: n.name };
-            // Debug nodes become collectors.
-            if (n.type === 'debug') return { id: n.id, z: n.z, type: 'helper', name: n.name };
-            return n;
-        });
+        const { nodes, credentials } = exampleFlow('job-asr-transcribe-meeting.json', emu);
         process.env.SIS_SAMPLE_ZH = path.join(__dirname, 'fixtures/zh_16k.wav');
-        const configId = String(flow.find((n) => n.type === 'sis-config')?.id);
         await helper.load(
             [
                 loadNode('sis-config'),
@@ -593,7 +582,7 @@ describe(`sis-job-asr on Node-RED ${nodeRedVersion()}`, function () {
                 CORE.catch(),
             ],
             asFlow(nodes),
-            { [configId]: credentials },
+            credentials,
         );
         const byName = (name: string) => helper.getNode(String(nodes.find((n) => n.name === name)?.id));
         const got: Record<string, Record<string, unknown>[]> = {

@@ -1,7 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CANARY, configFor, type Emulator, routeLog, startCanaryEmulator } from './helpers/emulator';
+import { CANARY, type Emulator, exampleFlow, routeLog, startCanaryEmulator } from './helpers/emulator';
 import { fixture, transcript } from './helpers/fixtures';
 import { type Harness, harness } from './helpers/flow';
 import { asFlow, CORE, coreNode, helper, loadNode, nodeRedVersion } from './helpers/nr';
@@ -468,18 +467,8 @@ describe(`sis-stream-asr on Node-RED ${nodeRedVersion()}`, function () {
     });
 
     it('the example flow: a phrase in a streamed recording triggers the action', async () => {
-        const flow = JSON.parse(
-            readFileSync(path.join(__dirname, '../examples/stream-voice-trigger.json'), 'utf8'),
-        ) as Record<string, unknown>[];
-        const { node: cfg, credentials } = configFor(emu, 'aksk');
-        const nodes = flow.map((n) => {
-            if (n.type === 'sis-config') return { ...n, ...cfg, id: n.id, name: n.name };
-            // Debug nodes become collectors.
-            if (n.type === 'debug') return { id: n.id, z: n.z, type: 'helper', name: n.name };
-            return n;
-        });
+        const { nodes, credentials } = exampleFlow('stream-voice-trigger.json', emu);
         process.env.SIS_SAMPLE_ZH = path.join(__dirname, 'fixtures/zh_16k.wav');
-        const configId = String(flow.find((n) => n.type === 'sis-config')?.id);
         await helper.load(
             [
                 loadNode('sis-config'),
@@ -491,7 +480,7 @@ describe(`sis-stream-asr on Node-RED ${nodeRedVersion()}`, function () {
                 CORE.catch(),
             ],
             asFlow(nodes),
-            { [configId]: credentials },
+            credentials,
         );
         const byName = (name: string) => {
             const found = nodes.find((n) => n.name === name);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { SisClient, SisResult } from '../nodes/lib/sis-client';
-import { CANARY, configFor, type Emulator, routeLog, useEmulator } from './helpers/emulator';
+import { CANARY, configFor, type Emulator, exampleFlow, routeLog, useEmulator } from './helpers/emulator';
 import { type Harness, harness } from './helpers/flow';
 import { asFlow, CORE, coreNode, helper, loadNode, nodeRedVersion } from './helpers/nr';
 import { delay, until } from './helpers/wait';
@@ -592,16 +592,10 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
     it('the example flow writes a WAV file and rebuilds the real-time recording', async () => {
         const dir = mkdtempSync(path.join(tmpdir(), 'sis-tts-'));
         try {
-            const flow = JSON.parse(
-                readFileSync(path.resolve(__dirname, '../examples/tts-spoken-alert.json'), 'utf8'),
-            ) as Record<string, unknown>[];
-            const cfg = flow.find((n) => n.type === 'sis-config') as Record<string, unknown>;
-            for (const key of ['endpoint', 'iamEndpoint', 'obsEndpoint']) cfg[key] = emu.url;
+            const { nodes: flow, credentials } = exampleFlow('tts-spoken-alert.json', emu);
             const file = flow.find((n) => n.type === 'file') as Record<string, unknown>;
             const target = path.join(dir, String(file.filename));
             file.filename = target;
-            // Debug nodes need the editor; helper nodes stand in for them.
-            for (const n of flow) if (n.type === 'debug') n.type = 'helper';
             await helper.load(
                 [
                     loadNode('sis-config'),
@@ -612,7 +606,7 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
                     CORE.catch(),
                 ],
                 asFlow(flow),
-                { [String(cfg.id)]: { ak: emu.account.ak, sk: emu.account.sk } },
+                credentials,
             );
             const byName = (name: string) => flow.find((n) => n.name === name)?.id as string;
             const got: Record<string, Record<string, unknown>[]> = { info: [], recording: [], error: [] };

@@ -15,7 +15,7 @@ export interface InputContext {
     config: SisConfigNode;
 }
 
-export type InputHandler = (ctx: InputContext) => Promise<void> | void;
+export type InputHandler = (ctx: InputContext) => Promise<void>;
 
 /** How long a closing node waits for in-flight work to finish its clean-up. */
 const CLOSE_GRACE_MS = 10_000;
@@ -119,7 +119,7 @@ export class UserNode {
 
     /**
      * Registers the input handler: one done() per message on every path, errors through done(err).
-     * A handler that returns nothing has finished when it returns.
+     * The work is tracked until it settles, so close() can abort it and wait for its clean-up.
      */
     onInput(handler: InputHandler): void {
         this.node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
@@ -137,44 +137,18 @@ export class UserNode {
                 this.status.fail(err);
                 reportError(msg, finish, err);
             };
-            let controller: AbortController | undefined;
-            let result: Promise<void> | void;
+            const controller = new AbortController();
+            let result: Promise<void>;
             try {
                 if (this.closed) throw new SisError('CANCELLED', 'the node was stopped');
                 const { client, config } = this.requireClient();
-                const running = this.running;
-                result = handler({
-                    msg,
-                    send,
-                    client,
-                    config,
-                    get signal(): AbortSignal {
-                        // Made on first use, and registered so that close() aborts it.
-                        if (!controller) {
-                            controller = new AbortController();
-                            running.set(controller, Promise.resolve());
-                        }
-                        return controller.signal;
-                    },
-                });
+                result = handler({ msg, send, client, config, signal: controller.signal });
             } catch (err) {
                 fail(err);
                 return;
             }
-            if (!result) {
-                finish();
-                if (controller) this.running.delete(controller);
-                return;
-            }
-            // Tracked under its own key so close() waits for it (and its clean-up) to settle.
-            const key = new AbortController();
-            const task = result
-                .then(() => finish(), fail)
-                .finally(() => {
-                    this.running.delete(key);
-                    if (controller) this.running.delete(controller);
-                });
-            this.running.set(key, task);
+            const task = result.then(() => finish(), fail).finally(() => this.running.delete(controller));
+            this.running.set(controller, task);
         });
     }
 }

@@ -1,4 +1,6 @@
 // The project's own SIS emulator, started in-process on loopback for a test suite.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { type Emulator, type EmulatorOptions, startEmulator } from '../../emulator/index';
 
 export type { Emulator };
@@ -9,6 +11,28 @@ export { CANARY, CANARY_PASSWORD };
 
 export async function startCanaryEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
     return startEmulator({ ...opts, account: { sk: CANARY, password: CANARY_PASSWORD, ...opts.account } });
+}
+
+/**
+ * A flow of `examples/` wired to the emulator: its sis-config points at `emu` with AK/SK, debug
+ * nodes (which need the editor) become helper collectors. `credentials` is keyed by node id.
+ */
+export function exampleFlow(
+    file: string,
+    emu: Emulator,
+): { nodes: Record<string, unknown>[]; credentials: Record<string, Record<string, string>> } {
+    const flow = JSON.parse(readFileSync(path.join(__dirname, '../../examples', file), 'utf8')) as Record<
+        string,
+        unknown
+    >[];
+    const { node: cfg, credentials } = configFor(emu, 'aksk');
+    const nodes = flow.map((n) => {
+        if (n.type === 'sis-config') return { ...n, ...cfg, id: n.id, name: n.name };
+        if (n.type === 'debug') return { id: n.id, z: n.z, type: 'helper', name: n.name };
+        return n;
+    });
+    const configId = String(flow.find((n) => n.type === 'sis-config')?.id);
+    return { nodes, credentials: { [configId]: credentials } };
 }
 
 /** A sis-config node definition and its credentials for the emulator. */
