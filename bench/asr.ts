@@ -5,8 +5,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { ObsClient, stagingKey } from '../nodes/lib/obs';
-import { SisClient } from '../nodes/lib/sis-client';
+import { ObsClient, stagingKey } from '../nodes/lib/cloud/obs';
+import { SisClient } from '../nodes/lib/cloud/sis-client';
 import { cpuSeconds, fixed, percentile, printTable, ROOT, startEmulatorProcess, startNodeRed } from './lib';
 
 const run = promisify(execFile);

@@ -3,8 +3,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'undici';
-import { signObsRequest } from '../nodes/lib/obs-signature';
-import { signRequest } from '../nodes/lib/signer';
+import { signObsRequest } from '../nodes/lib/cloud/obs-signature';
+import { signRequest } from '../nodes/lib/cloud/signer';
 
 interface Args {
     target: 'short' | 'flash';

@@ -15,11 +15,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { WebSocket } from 'ws';
-import { SisClient } from '../nodes/lib/sis-client';
-import { AUDIO_BLOCK_BYTES, BlockPool } from '../nodes/lib/stream-frames';
-import { AudioIntake } from '../nodes/lib/stream-intake';
-import { startOptions } from '../nodes/lib/stream-options';
-import { type SessionHost, type SessionLimits, StreamSession } from '../nodes/lib/stream-session';
+import { SisClient } from '../nodes/lib/cloud/sis-client';
+import { AUDIO_BLOCK_BYTES, BlockPool } from '../nodes/lib/stream/frames';
+import { AudioIntake } from '../nodes/lib/stream/intake';
+import { startOptions } from '../nodes/lib/stream/options';
+import { type SessionHost, type SessionLimits, StreamSession } from '../nodes/lib/stream/session';
 import { cpuSeconds, fixed, freePort, percentile, printTable, ROOT, rssBytes, startEmulatorProcess } from './lib';
 
 function arg(name: string, fallback: number): number {

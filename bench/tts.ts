@@ -7,9 +7,9 @@
 // 3. Time to the first audio message: real-time mode against whole-file mode.
 import { performance } from 'node:perf_hooks';
 import { type Emulator, startEmulator } from '../emulator/index';
-import type { SisClient, SisResult } from '../nodes/lib/sis-client';
-import { TTS_DEFAULT_CONCURRENCY } from '../nodes/lib/tts';
-import { planTexts } from '../nodes/lib/tts-split';
+import type { SisClient, SisResult } from '../nodes/lib/cloud/sis-client';
+import { planTexts } from '../nodes/lib/tts/split';
+import { TTS_DEFAULT_CONCURRENCY } from '../nodes/lib/tts/tts';
 import { asFlow, helper } from '../test/helpers/nr';
 
 const LATENCY_MS = Number(process.env.SIS_BENCH_LATENCY_MS ?? 1000);

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { registerAdminRoutes } from './lib/admin';
-import { SisError } from './lib/errors';
-import { SisClient, type SisCredentials } from './lib/sis-client';
-import type { NodeAPI, SisConfigDef, SisConfigNode } from './lib/types';
+import { SisClient, type SisCredentials } from './lib/cloud/sis-client';
+import { SisError } from './lib/core/errors';
+import { registerAdminRoutes } from './lib/red/admin';
+import type { NodeAPI, SisConfigDef, SisConfigNode } from './lib/red/types';
 
 const ENV_RE = /^\$\{(\S+)\}$/;
 const USER_RELEASE_GRACE_MS = 12_000;

@@ -1,7 +1,7 @@
-import { FLASH_FORMATS, FLASH_PROPERTIES } from './lib/audio-format';
-import { attachFlashAsr } from './lib/flash-asr';
-import type { Node, NodeAPI, SisUserDef } from './lib/types';
-import { UserNode } from './lib/user-node';
+import { attachFlashAsr } from './lib/recognition/flash-asr';
+import type { Node, NodeAPI, SisUserDef } from './lib/red/types';
+import { UserNode } from './lib/red/user-node';
+import { FLASH_FORMATS, FLASH_PROPERTIES } from './lib/service/formats';
 
 export = function register(RED: NodeAPI): void {
     function SisFlashAsr(this: Node, def: SisUserDef & Record<string, unknown>): void {

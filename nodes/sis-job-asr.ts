@@ -1,8 +1,8 @@
-import { TRANSCRIBER_FORMATS, TRANSCRIBER_PROPERTIES } from './lib/audio-format';
-import { attachJobAsr } from './lib/job-asr';
-import { DEFAULT_POLL_MS } from './lib/job-schedule';
-import type { Node, NodeAPI, SisUserDef } from './lib/types';
-import { UserNode } from './lib/user-node';
+import { attachJobAsr } from './lib/jobs/job-asr';
+import { DEFAULT_POLL_MS } from './lib/jobs/schedule';
+import type { Node, NodeAPI, SisUserDef } from './lib/red/types';
+import { UserNode } from './lib/red/user-node';
+import { TRANSCRIBER_FORMATS, TRANSCRIBER_PROPERTIES } from './lib/service/formats';
 
 export = function register(RED: NodeAPI): void {
     function SisJobAsr(this: Node, def: SisUserDef & Record<string, unknown>): void {

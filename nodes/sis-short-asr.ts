@@ -1,7 +1,7 @@
-import { SHORT_AUDIO_FORMATS, SHORT_AUDIO_PROPERTIES } from './lib/audio-format';
-import { attachShortAsr } from './lib/short-asr';
-import type { Node, NodeAPI, SisUserDef } from './lib/types';
-import { UserNode } from './lib/user-node';
+import { attachShortAsr } from './lib/recognition/short-asr';
+import type { Node, NodeAPI, SisUserDef } from './lib/red/types';
+import { UserNode } from './lib/red/user-node';
+import { SHORT_AUDIO_FORMATS, SHORT_AUDIO_PROPERTIES } from './lib/service/formats';
 
 interface ShortAsrDef extends SisUserDef {
     property?: string;

@@ -1,7 +1,7 @@
-import { RASR_FORMATS, RASR_PROPERTIES } from './lib/audio-format';
-import { attachStreamAsr } from './lib/stream-asr';
-import type { Node, NodeAPI, SisUserDef } from './lib/types';
-import { UserNode } from './lib/user-node';
+import type { Node, NodeAPI, SisUserDef } from './lib/red/types';
+import { UserNode } from './lib/red/user-node';
+import { RASR_FORMATS, RASR_PROPERTIES } from './lib/service/formats';
+import { attachStreamAsr } from './lib/stream/stream-asr';
 
 interface StreamAsrDef extends SisUserDef {
     mode?: string;

@@ -1,7 +1,8 @@
-import { TTS_AUDIO_FORMATS, TTS_VOICES } from './lib/audio-format';
-import { attachTts, RTTS_LONG_TEXT_VOICES } from './lib/tts';
-import type { Node, NodeAPI, SisUserDef } from './lib/types';
-import { UserNode } from './lib/user-node';
+import type { Node, NodeAPI, SisUserDef } from './lib/red/types';
+import { UserNode } from './lib/red/user-node';
+import { RTTS_LONG_TEXT_VOICES } from './lib/service/limits';
+import { TTS_AUDIO_FORMATS, TTS_VOICES } from './lib/service/voices';
+import { attachTts } from './lib/tts/tts';
 
 interface TtsDef extends SisUserDef {
     property?: string;

@@ -1,0 +1,344 @@
+// The client a config node owns: endpoints, authentication (AK/SK or IAM token), project id,
+// JSON calls to SIS with the one-retry-on-401 rule, and WebSocket handshake headers.
+
+import { errorFromResponse, SisError } from '../core/errors';
+import { SharedValue } from './cache';
+import { type Endpoints, joinUrl, resolveEndpoints, toWebSocketUrl } from './endpoints';
+import { HttpClient, type HttpClientOptions } from './http';
+import { fetchTemporaryCredentials, fetchToken, type IamToken, lookupProject, type TemporaryCredentials } from './iam';
+import { type AkSkCredentials, buildQuery, type QueryValue, signRequest } from './signer';
+
+export type AuthType = 'aksk' | 'password';
+
+export interface SisCredentials {
+    ak?: string;
+    sk?: string;
+    securityToken?: string;
+    username?: string;
+    password?: string;
+    domainName?: string;
+}
+
+export interface SisClientOptions {
+    region: string;
+    projectId?: string;
+    authType: AuthType;
+    endpoint?: string;
+    iamEndpoint?: string;
+    obsEndpoint?: string;
+    obsBucket?: string;
+    credentials: SisCredentials;
+    http?: HttpClientOptions;
+    /** Refresh a token when less than this remains (default 60 min: long streams need headroom). */
+    tokenRefreshMarginMs?: number;
+    now?: () => number;
+}
+
+export interface SisCall {
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+    /** Path below `/v1/{project_id}`, e.g. `/asr/short-audio`. */
+    path: string;
+    query?: Record<string, QueryValue>;
+    /** JSON body (serialised once; the exact bytes are what gets signed). */
+    json?: unknown;
+    /** Whether repeating it is harmless (recognition, synthesis, queries: yes; job submission: no). */
+    idempotent: boolean;
+    signal?: AbortSignal;
+    what: string;
+}
+
+export interface SisResult<T> {
+    status: number;
+    body: T;
+    traceId?: string;
+}
+
+export interface WsHandshake {
+    url: string;
+    headers: Record<string, string>;
+}
+
+const TOKEN_LIFETIME_FALLBACK_MS = 23 * 3600_000;
+const TEMP_CREDENTIAL_SECONDS = 6 * 3600;
+const TEMP_CREDENTIAL_MARGIN_MS = 15 * 60_000;
+const MASK = '***';
+
+function nonEmpty(v: string | undefined): string | undefined {
+    const t = v?.trim();
+    return t ? t : undefined;
+}
+
+export class SisClient {
+    readonly endpoints: Endpoints;
+    readonly region: string;
+    readonly authType: AuthType;
+    readonly obsBucket?: string;
+    readonly http: HttpClient;
+    private readonly creds: SisCredentials;
+    private readonly now: () => number;
+    private readonly configuredProjectId?: string;
+    private readonly token?: SharedValue<IamToken>;
+    private readonly project: SharedValue<string>;
+    private readonly temporary?: SharedValue<TemporaryCredentials>;
+
+    constructor(opts: SisClientOptions) {
+        this.region = opts.region.trim();
+        this.endpoints = resolveEndpoints(opts);
+        this.authType = opts.authType;
+        this.obsBucket = nonEmpty(opts.obsBucket);
+        this.creds = opts.credentials;
+        this.now = opts.now ?? Date.now;
+        this.configuredProjectId = nonEmpty(opts.projectId);
+        this.http = new HttpClient(opts.http);
+        this.checkCredentials();
+        const margin = opts.tokenRefreshMarginMs ?? 60 * 60_000;
+        if (this.authType === 'password') {
+            this.token = new SharedValue(
+                () => this.fetchIamToken(),
+                (t) => {
+                    const expiry = t.expiresAt ?? t.issuedAt + TOKEN_LIFETIME_FALLBACK_MS;
+                    const left = expiry - this.now();
+                    return left <= 0 ? 'expired' : left < margin ? 'stale' : 'fresh';
+                },
+            );
+            this.temporary = new SharedValue(
+                async () =>
+                    fetchTemporaryCredentials(
+                        this.http,
+                        this.endpoints.iam,
+                        await this.currentToken(),
+                        TEMP_CREDENTIAL_SECONDS,
+                    ),
+                (c) => {
+                    if (c.expiresAt === undefined) return 'fresh';
+                    const left = c.expiresAt - this.now();
+                    return left <= 0 ? 'expired' : left < TEMP_CREDENTIAL_MARGIN_MS ? 'stale' : 'fresh';
+                },
+            );
+        }
+        this.project = new SharedValue(() => this.resolveProjectId());
+    }
+
+    private checkCredentials(): void {
+        const c = this.creds;
+        if (this.authType === 'aksk') {
+            if (!nonEmpty(c.ak) || !nonEmpty(c.sk)) throw new SisError('NOT_CONFIGURED', 'AK and SK are required');
+        } else if (this.authType === 'password') {
+            if (!nonEmpty(c.username) || !c.password || !nonEmpty(c.domainName)) {
+                throw new SisError('NOT_CONFIGURED', 'user name, password and account (domain) name are required');
+            }
+        } else {
+            throw new SisError('NOT_CONFIGURED', 'authType must be "aksk" or "password"');
+        }
+    }
+
+    private akSk(): AkSkCredentials {
+        return { ak: this.creds.ak ?? '', sk: this.creds.sk ?? '', securityToken: nonEmpty(this.creds.securityToken) };
+    }
+
+    private async fetchIamToken(): Promise<IamToken> {
+        const c = this.creds;
+        return fetchToken(
+            this.http,
+            this.endpoints.iam,
+            { username: c.username ?? '', password: c.password ?? '', domainName: c.domainName ?? '' },
+            this.configuredProjectId ? { projectId: this.configuredProjectId } : { projectName: this.region },
+            this.now,
+        );
+    }
+
+    private async currentToken(): Promise<string> {
+        if (!this.token) throw new SisError('NOT_CONFIGURED', 'no IAM token in AK/SK mode');
+        return (await this.token.get()).token;
+    }
+
+    private async resolveProjectId(): Promise<string> {
+        if (this.configuredProjectId) return this.configuredProjectId;
+        if (this.token) {
+            const token = await this.token.get();
+            if (token.projectId) return token.projectId;
+            throw new SisError('PROTOCOL', 'the IAM token names no project');
+        }
+        return lookupProject(this.http, this.endpoints.iam, this.region, async (url) => {
+            const signed = signRequest(
+                { method: 'GET', url, headers: { 'content-type': 'application/json' } },
+                this.akSk(),
+                new Date(this.now()),
+            );
+            return signed.headers;
+        });
+    }
+
+    /** The project id: configured, from the token's project, or looked up on IAM (never created). */
+    async projectId(): Promise<string> {
+        return this.project.get();
+    }
+
+    /** Headers that authenticate one attempt of a request; returns the token used, if any. */
+    private async authenticate(
+        method: string,
+        url: URL,
+        headers: Record<string, string>,
+        body: string | undefined,
+        projectId: string,
+    ): Promise<{ headers: Record<string, string>; token?: string }> {
+        if (this.token) {
+            const token = await this.currentToken();
+            return { headers: { 'X-Auth-Token': token }, token };
+        }
+        // The official SDK signs X-Project-Id with permanent and temporary keys alike (vectors).
+        const signed = signRequest(
+            { method, url, headers: { ...headers, 'X-Project-Id': projectId }, body },
+            this.akSk(),
+            new Date(this.now()),
+        );
+        return { headers: signed.headers };
+    }
+
+    /** Calls a SIS REST API and parses its JSON answer; failures become SisErrors. */
+    async call<T>(call: SisCall): Promise<SisResult<T>> {
+        try {
+            return await this.callOnce<T>(call);
+        } catch (err) {
+            throw this.scrubError(err);
+        }
+    }
+
+    private async callOnce<T>(call: SisCall): Promise<SisResult<T>> {
+        const projectId = await this.projectId();
+        const url = joinUrl(
+            this.endpoints.sis,
+            `/v1/${encodeURIComponent(projectId)}${call.path}`,
+            buildQuery(call.query ?? {}),
+        );
+        const body = call.json === undefined ? undefined : JSON.stringify(call.json);
+        const baseHeaders = { 'content-type': 'application/json' };
+        for (let tokenRetry = 0; ; tokenRetry++) {
+            let usedToken: string | undefined;
+            const res = await this.http.send({
+                method: call.method,
+                url,
+                headers: baseHeaders,
+                body,
+                idempotent: call.idempotent,
+                signal: call.signal,
+                what: call.what,
+                prepare: async () => {
+                    const auth = await this.authenticate(call.method, url, baseHeaders, body, projectId);
+                    usedToken = auth.token;
+                    return auth.headers;
+                },
+            });
+            if (res.status === 401 && this.token && usedToken && tokenRetry === 0) {
+                // A token can be invalidated before its expiry: fetch a fresh one and try once more.
+                // (A signature failure is never retried: the gateway locks the AK after repeated failures.)
+                const current = this.token.peek();
+                if (current?.token === usedToken) this.token.invalidate(current);
+                continue;
+            }
+            if (res.status < 200 || res.status >= 300) throw errorFromResponse(res.status, res.body, call.what);
+            let parsed: unknown;
+            try {
+                parsed = res.body.length ? JSON.parse(res.body.toString('utf8')) : {};
+            } catch {
+                throw new SisError('PROTOCOL', `${call.what}: the answer is not valid JSON`, { status: res.status });
+            }
+            if (parsed === null || typeof parsed !== 'object') {
+                throw new SisError('PROTOCOL', `${call.what}: the answer is not a JSON object`, { status: res.status });
+            }
+            const traceId = (parsed as { trace_id?: unknown }).trace_id;
+            return {
+                status: res.status,
+                body: parsed as T,
+                traceId: typeof traceId === 'string' ? traceId : undefined,
+            };
+        }
+    }
+
+    /**
+     * URL and headers for a WebSocket handshake on `path` (below `/v1/{project_id}`): the token
+     * header, or a GET signed like the service's own SDK does (host and x-sdk-date only; the
+     * Host header itself is left to the WebSocket library so only one is sent).
+     */
+    async wsHandshake(path: string): Promise<WsHandshake> {
+        try {
+            const projectId = await this.projectId();
+            const httpUrl = joinUrl(this.endpoints.sis, `/v1/${encodeURIComponent(projectId)}${path}`);
+            const url = toWebSocketUrl(httpUrl).href;
+            if (this.token) return { url, headers: { 'X-Auth-Token': await this.currentToken() } };
+            const signed = signRequest({ method: 'GET', url: httpUrl, headers: {} }, this.akSk(), new Date(this.now()));
+            const headers: Record<string, string> = {};
+            for (const [name, value] of Object.entries(signed.headers)) {
+                if (name.toLowerCase() !== 'host') headers[name] = value;
+            }
+            return { url, headers };
+        } catch (err) {
+            throw this.scrubError(err);
+        }
+    }
+
+    /** AK/SK for OBS: the configured keys, or temporary keys obtained with the IAM token. */
+    async obsCredentials(): Promise<AkSkCredentials> {
+        try {
+            if (!this.temporary) return this.akSk();
+            const t = await this.temporary.get();
+            return { ak: t.ak, sk: t.sk, securityToken: t.securityToken };
+        } catch (err) {
+            throw this.scrubError(err);
+        }
+    }
+
+    /** Checks that the credentials work: gets a token or looks up / confirms the project. */
+    async testConnection(): Promise<{ region: string; projectId: string; authType: AuthType }> {
+        try {
+            this.project.invalidate();
+            this.token?.invalidate();
+            if (this.authType === 'aksk' && this.configuredProjectId) {
+                // Resolving a configured id proves nothing; ask IAM so the signature is checked.
+                await lookupProject(this.http, this.endpoints.iam, this.region, async (url) => {
+                    return signRequest(
+                        { method: 'GET', url, headers: { 'content-type': 'application/json' } },
+                        this.akSk(),
+                        new Date(this.now()),
+                    ).headers;
+                }).catch((err: unknown) => {
+                    if (err instanceof SisError && err.code === 'NOT_CONFIGURED') return '';
+                    throw err;
+                });
+            }
+            const projectId = await this.projectId();
+            return { region: this.region, projectId, authType: this.authType };
+        } catch (err) {
+            throw this.scrubError(err);
+        }
+    }
+
+    /** Every secret this client knows, for scrubbing text that leaves it. */
+    private secrets(): string[] {
+        const list = [this.creds.sk, this.creds.securityToken, this.creds.password];
+        const token = this.token?.peek()?.token;
+        if (token) list.push(token);
+        const temp = this.temporary?.peek();
+        if (temp) list.push(temp.sk, temp.securityToken);
+        return list.filter((s): s is string => typeof s === 'string' && s.length >= 4);
+    }
+
+    /** Removes any secret from a text. */
+    scrub(text: string): string {
+        let out = text;
+        for (const secret of this.secrets()) out = out.split(secret).join(MASK);
+        return out;
+    }
+
+    scrubError(err: unknown): unknown {
+        if (err instanceof Error) {
+            const clean = this.scrub(err.message);
+            if (clean !== err.message) err.message = clean;
+        }
+        return err;
+    }
+
+    async close(): Promise<void> {
+        await this.http.close();
+    }
+}

@@ -1,0 +1,117 @@
+// sis-job-asr: long recordings as transcription jobs (POST /v1/{project_id}/asr/transcriber/jobs,
+// then GET …/jobs/{job_id} until the job ends). The input's done() is called once the job is
+// submitted and stored; its result (or failure) comes later from the tracker.
+
+import type { ObjectRef } from '../cloud/obs';
+import type { SisClient } from '../cloud/sis-client';
+import { invalidInput, SisError, toSisError } from '../core/errors';
+import type { OutputMode } from '../red/sentences';
+import type { NodeAPI, NodeMessage } from '../red/types';
+import type { InputContext, UserNode } from '../red/user-node';
+import { agentChannelOf, resolveJobConfig } from './options';
+import { jobTimeoutMs, pollBaseMs } from './schedule';
+import { jobSourceOf, prepareSource } from './source';
+import { JobStatus } from './status';
+import { JobStore, keptMessage, type StoredJob } from './store';
+import { JobTracker } from './tracker';
+
+interface SubmitAnswer {
+    job_id?: unknown;
+}
+
+export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<string, unknown>): void {
+    const node = user.node;
+    const output: OutputMode = settings.output === 'single' ? 'single' : 'sentences';
+    const prefix = typeof settings.stagingPrefix === 'string' ? settings.stagingPrefix.trim() : 'node-red/sis/';
+    const runtime = RED.settings as unknown as { sisJobAsrPollMs?: unknown };
+    const status = new JobStatus(node, (key, subs) => RED._(key, subs));
+    const service = user.configNode()?.client?.endpoints.sis.href;
+    const store = new JobStore(
+        node,
+        typeof settings.store === 'string' ? settings.store : undefined,
+        service,
+        (reason) => node.warn(RED._('sis-job-asr.errors.context', { reason })),
+    );
+    const clientOf = (): SisClient => user.requireClient().client;
+    const tracker = new JobTracker(RED, user, store, status, {
+        client: clientOf,
+        output,
+        pollBaseMs: pollBaseMs(settings.pollInterval, runtime.sisJobAsrPollMs),
+        timeoutMs: jobTimeoutMs(settings.timeout),
+    });
+    user.onClose((removed) => tracker.close(removed));
+    // Jobs left by an earlier instance (a redeploy, or a restart with a persistent store).
+    store
+        .load()
+        .then((records) => tracker.adopt(records))
+        .catch((err: unknown) => {
+            tracker.adopt([]);
+            node.warn(RED._('sis-job-asr.errors.context', { reason: toSisError(err).message }));
+        });
+
+    async function cancel(msg: NodeMessage): Promise<void> {
+        if (msg.control !== 'cancel') throw invalidInput('msg.control must be "cancel" (with msg.job_id)');
+        if (typeof msg.job_id !== 'string' || msg.job_id === '') {
+            throw invalidInput('msg.job_id must name the job to stop following');
+        }
+        // A job this node does not follow is ignored, like a cancel that comes too late.
+        await tracker.cancel(msg.job_id);
+    }
+
+    async function submit({ msg, signal, client }: InputContext): Promise<void> {
+        const config = resolveJobConfig(settings, msg.sis);
+        const source = jobSourceOf(msg.payload, config.property, config.audio_format);
+        let staged: ObjectRef | undefined;
+        let jobId: string;
+        let submittedAt: number;
+        status.beginSubmit(source.kind === 'buffer' ? 'staging' : 'requesting');
+        try {
+            const prepared = await prepareSource(client, source, prefix, signal, (ref) => {
+                staged = ref;
+            });
+            status.setStage('requesting');
+            // Submitted once: with `idempotent: false` the HTTP client repeats the request only when
+            // the failure provably came before it left (connection refused, DNS), so a failure after
+            // sending never creates a second job. (The client's one retry after a 401 with a stale
+            // IAM token is safe too: the gateway refused the request, so no job exists.)
+            const res = await client.call<SubmitAnswer>({
+                method: 'POST',
+                path: '/asr/transcriber/jobs',
+                json: { config, data_url: prepared.dataUrl },
+                idempotent: false,
+                signal,
+                what: 'transcription job submission',
+            });
+            const id = res.body.job_id;
+            if (typeof id !== 'string' || id === '') {
+                throw new SisError('PROTOCOL', 'transcription job submission: the answer has no job_id', {
+                    status: res.status,
+                });
+            }
+            jobId = id;
+            submittedAt = Date.now();
+            status.add(jobId, submittedAt);
+        } catch (err) {
+            status.failed(toSisError(err).code);
+            // No job will read the staged audio.
+            if (staged) await tracker.deleteStaged(staged);
+            throw err;
+        } finally {
+            status.endSubmit();
+        }
+        const record: StoredJob = { job_id: jobId, submitted_at: submittedAt, msg: keptMessage(msg), service };
+        if (staged) record.staged = staged;
+        const agent = agentChannelOf(config.need_analysis_info);
+        if (agent !== undefined) record.agent_channel = agent;
+        // In this process the whole input message is kept, without its audio.
+        const { payload: _audio, ...rest } = msg;
+        await tracker.add(record, rest);
+        // The Complete node (which fires now) learns the job's id.
+        msg.sis_result = { job_id: jobId };
+    }
+
+    user.onInput(async (ctx: InputContext) => {
+        if (ctx.msg.control !== undefined) await cancel(ctx.msg);
+        else await submit(ctx);
+    });
+}
