@@ -1,3 +1,5 @@
+// The emulator's WebSocket APIs: real-time recognition in its three modes, short audio and RTTS.
+// Over 500 lines because every state of the three protocols is driven through one server set-up.
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';

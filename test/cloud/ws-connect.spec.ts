@@ -1,6 +1,9 @@
 // Opening a WebSocket to the service, as both streaming nodes do: directly or through an HTTP
 // CONNECT proxy (credentials, refusals, a bounded answer), TLS with the extra CA, refused
 // handshakes mapped to SisErrors, and nothing left open after an abort, the deadline or a failure.
+//
+// Over 500 lines because each way of opening a socket (direct, proxied, TLS) is checked for every
+// refusal and clean-up path against the same local servers.
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as https from 'node:https';

@@ -1,3 +1,5 @@
+// sis-job-asr in the Node-RED runtime against the emulator: submission, polling, results, restarts.
+// Over 500 lines because the cases share the node's flows and emulator set-up.
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';

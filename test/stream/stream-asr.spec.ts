@@ -1,3 +1,5 @@
+// sis-stream-asr in the Node-RED runtime against the emulator: sessions, modes, conversion, recovery.
+// Over 500 lines because the cases share the node's flows and emulator set-up.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { CANARY, type Emulator, exampleFlow, routeLog, startCanaryEmulator } from '../helpers/emulator';

@@ -1,3 +1,5 @@
+// sis-tts in the Node-RED runtime against the emulator: splitting, joining, formats, real-time mode.
+// Over 500 lines because the cases share the node's flows and emulator set-up.
 import * as assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

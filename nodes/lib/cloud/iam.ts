@@ -1,4 +1,4 @@
-// IAM calls: password tokens, project look-up, temporary AK/SK (auth.md §3).
+// IAM calls: password tokens, project look-up, temporary AK/SK (docs/protocol/auth.md §3).
 
 import { errorFromResponse, SisError } from '../core/errors';
 import { joinUrl } from './endpoints';
@@ -98,7 +98,7 @@ export async function fetchToken(
     };
 }
 
-/** Finds the id of the project named after the region. Never creates one (auth.md §3.5). */
+/** Finds the id of the project named after the region. Never creates one (docs/protocol/auth.md §3.5). */
 export async function lookupProject(
     http: HttpClient,
     iam: URL,

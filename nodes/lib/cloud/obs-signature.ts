@@ -1,7 +1,7 @@
 /**
  * OBS request signing (the OBS "V2" signature: HMAC-SHA1, base64) for header authentication and
- * pre-signed URLs, plus object URL building. Source: sis-api/obs.md §2, §4–§6; checked against
- * sis-api/vectors/obs.json.
+ * pre-signed URLs, plus object URL building. Source: docs/protocol/obs.md §2, §4–§6; checked against
+ * test/fixtures/signing/obs.json.
  *
  * Path-style requests (emulator on an IP or `localhost`) carry the same OBS signature as
  * virtual-hosted ones: the resource is always `/{bucket}/{key}`. The official SDK switches to the
@@ -245,7 +245,7 @@ function parseEndpoint(endpoint: string): Endpoint {
     return { scheme, authority, hostname };
 }
 
-/** Path style is used when the endpoint host is an IP address or `localhost` (CONTRACT.md, sis-config). */
+/** Path style is used when the endpoint host is an IP address or `localhost` (as the sis-config help says). */
 export function isPathStyleEndpoint(endpoint: string): boolean {
     const { hostname } = parseEndpoint(endpoint);
     return isIP(hostname) !== 0 || hostname.toLowerCase() === 'localhost';

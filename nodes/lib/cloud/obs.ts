@@ -1,5 +1,5 @@
 // A small OBS client for staging audio: put, get, head, delete and pre-signed GET URLs, signed
-// with the OBS signature (obs.md) and sent through the config node's HTTP client.
+// with the OBS signature (docs/protocol/obs.md) and sent through the config node's HTTP client.
 import { createHash, randomUUID } from 'node:crypto';
 import { invalidInput, SisError } from '../core/errors';
 import { obsUrl, presignObsUrl, signObsRequest } from './obs-signature';

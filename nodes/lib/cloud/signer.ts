@@ -1,4 +1,4 @@
-// SDK-HMAC-SHA256 request signing (the API-gateway "AK/SK" signature), per auth.md §4.
+// SDK-HMAC-SHA256 request signing (the API-gateway "AK/SK" signature), per docs/protocol/auth.md §4.
 import { createHash, createHmac } from 'node:crypto';
 
 export interface AkSkCredentials {

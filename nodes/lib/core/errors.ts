@@ -62,7 +62,7 @@ export function invalidInput(message: string): SisError {
     return new SisError('INVALID_INPUT', message);
 }
 
-// SIS codes whose remedy in the service's error table is "retry" (errors.md §2).
+// SIS codes whose remedy in the service's error table is "retry" (docs/protocol/errors.md §2).
 const RETRYABLE_SIS = new Set([
     'SIS.0001',
     'SIS.0033',
@@ -117,7 +117,7 @@ function statusText(status: number): string {
 
 /**
  * Maps a non-2xx answer of SIS, the API gateway or IAM to a SisError. The SIS code wins when
- * present (clients branch on `error_code`, not on the status: errors.md §1).
+ * present (clients branch on `error_code`, not on the status: docs/protocol/errors.md §1).
  */
 export function errorFromResponse(status: number, body: Buffer | string, what = 'request'): SisError {
     const parsed = parseBody(body);

@@ -1,4 +1,4 @@
-// The settings of a transcription job (rest.md §2.1): the node's values with `msg.sis` on top,
+// The settings of a transcription job (docs/protocol/rest.md §2.1): the node's values with `msg.sis` on top,
 // validated before anything is sent, and shaped as the service's TranscriberConfig.
 
 import { invalidInput } from '../core/errors';

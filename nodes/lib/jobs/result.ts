@@ -1,4 +1,4 @@
-// What a job query says (rest.md §2.2): still waiting, finished with its segments, or failed — and
+// What a job query says (docs/protocol/rest.md §2.2): still waiting, finished with its segments, or failed — and
 // which query failures end the job (any 4xx but 429) rather than being worth another try.
 import { SisError, toSisError } from '../core/errors';
 import type { Sentence } from '../red/sentences';

@@ -1,4 +1,4 @@
-// When to ask the service about a job again: quickly at first, then more slowly (rest.md §2.3
+// When to ask the service about a job again: quickly at first, then more slowly (docs/protocol/rest.md §2.3
 // suggests 2 s for the first 30 s, then 5 s, then 15 s), and further apart after failures.
 
 export const DEFAULT_POLL_MS = 2000;

@@ -1,5 +1,5 @@
 // Where a transcription job reads its audio: a Buffer staged in OBS, an object already in OBS, or
-// a URL the service downloads (rest.md §2.1 data_url, obs.md §1).
+// a URL the service downloads (docs/protocol/rest.md §2.1 data_url, docs/protocol/obs.md §1).
 
 import { fileExtensionFor, sniffAudio } from '../audio/sniff';
 import { AudioFormatError } from '../audio/types';
@@ -11,13 +11,13 @@ import { JOB_MAX_BYTES, JOB_MAX_DURATION_MS } from '../service/limits';
 
 /**
  * Validity of the pre-signed URL handed to the service. The service commits to finishing within
- * 6 h, so 24 h leaves a wide margin (obs.md §1). A pre-signed URL rather than the plain object
+ * 6 h, so 24 h leaves a wide margin (docs/protocol/obs.md §1). A pre-signed URL rather than the plain object
  * URL works whether or not SIS has been authorised on the account's OBS. (With IAM password
  * auth the signing keys are temporary and the URL cannot outlive them.)
  */
 export const DATA_URL_TTL_SECONDS = 24 * 3600;
 
-/** Extensions the service's `auto` detection recognises (rest.md §2.1). */
+/** Extensions the service's `auto` detection recognises (docs/protocol/rest.md §2.1). */
 const AUTO_EXTENSIONS = ['wav', 'mp3', 'm4a', 'spx', 'opus', 'amr', 'wma'];
 
 const CONTENT_TYPES: Record<string, string> = {

@@ -10,7 +10,7 @@ export type AsrApi = 'short-audio' | 'flash' | 'transcriber' | 'rasr';
 // Tables of allowed values
 // ---------------------------------------------------------------------------------------------
 
-/** Raw (headerless) formats: name → sample rate and bits per sample. rest.md §1.2, §2.1. */
+/** Raw (headerless) formats: name → sample rate and bits per sample. docs/protocol/rest.md §1.2, §2.1. */
 const RAW_FORMATS: Readonly<Record<string, { rate: 8000 | 16000; bits: number }>> = {
     pcm16k16bit: { rate: 16000, bits: 16 },
     pcm8k16bit: { rate: 8000, bits: 16 },
@@ -22,7 +22,7 @@ const RAW_FORMATS: Readonly<Record<string, { rate: 8000 | 16000; bits: number }>
     v3_8k4bit: { rate: 8000, bits: 4 },
 };
 
-/** rest.md §1.2 (short-audio over HTTP). */
+/** docs/protocol/rest.md §1.2 (short-audio over HTTP). */
 export const SHORT_AUDIO_FORMATS = [
     'pcm16k16bit',
     'pcm8k16bit',
@@ -38,10 +38,10 @@ export const SHORT_AUDIO_FORMATS = [
     'auto',
 ] as const;
 
-/** rest.md §3.1 (flash). */
+/** docs/protocol/rest.md §3.1 (flash). */
 export const FLASH_FORMATS = ['wav', 'mp3', 'm4a', 'aac', 'opus'] as const;
 
-/** rest.md §2.1 (transcriber jobs); `audio_format` is optional there. */
+/** docs/protocol/rest.md §2.1 (transcriber jobs); `audio_format` is optional there. */
 export const TRANSCRIBER_FORMATS = [
     'auto',
     'pcm16k16bit',
@@ -54,7 +54,7 @@ export const TRANSCRIBER_FORMATS = [
     'v3_8k4bit',
 ] as const;
 
-/** websocket.md §1.3 (real-time ASR): raw mono samples only. */
+/** docs/protocol/websocket.md §1.3 (real-time ASR): raw mono samples only. */
 export const RASR_FORMATS = [
     'pcm16k16bit',
     'pcm8k16bit',
@@ -71,7 +71,7 @@ export const AUDIO_FORMATS: Readonly<Record<AsrApi, readonly string[]>> = {
     rasr: RASR_FORMATS,
 };
 
-/** rest.md §1.3. */
+/** docs/protocol/rest.md §1.3. */
 export const SHORT_AUDIO_PROPERTIES = [
     'chinese_8k_common',
     'chinese_16k_common',
@@ -84,10 +84,10 @@ export const SHORT_AUDIO_PROPERTIES = [
     'english_16k_common',
 ] as const;
 
-/** rest.md §3.1. */
+/** docs/protocol/rest.md §3.1. */
 export const FLASH_PROPERTIES = ['chinese_8k_common', 'chinese_16k_conversation'] as const;
 
-/** rest.md §2.1. */
+/** docs/protocol/rest.md §2.1. */
 export const TRANSCRIBER_PROPERTIES = [
     'chinese_8k_general',
     'chinese_16k_media',
@@ -98,7 +98,7 @@ export const TRANSCRIBER_PROPERTIES = [
     'sichuan_8k_common',
 ] as const;
 
-/** websocket.md §1.4 (the partly unreadable `english_16k_…` entry is left out). */
+/** docs/protocol/websocket.md §1.4 (the partly unreadable `english_16k_…` entry is left out). */
 export const RASR_PROPERTIES = [
     'chinese_8k_common',
     'chinese_16k_common',
@@ -119,7 +119,7 @@ export const ASR_PROPERTIES: Readonly<Record<AsrApi, readonly string[]>> = {
 };
 
 /**
- * Models that take only some of their API's formats (rest.md §1.3, websocket.md §1.4); every other
+ * Models that take only some of their API's formats (docs/protocol/rest.md §1.3, docs/protocol/websocket.md §1.4); every other
  * model takes all formats of its API.
  */
 export const PROPERTY_FORMATS: Readonly<Record<AsrApi, Readonly<Record<string, readonly string[]>>>> = {
@@ -173,7 +173,7 @@ export function checkRate(property: string, info: Pick<AudioInfo, 'sampleRate'>)
     throw new AudioFormatError(`audio is ${actual} Hz but property ${property} expects ${expected} Hz`);
 }
 
-/** Refuses a `property`/`audio_format` pair the API does not take (rest.md §1.3, websocket.md §1.4). */
+/** Refuses a `property`/`audio_format` pair the API does not take (docs/protocol/rest.md §1.3, docs/protocol/websocket.md §1.4). */
 export function checkPropertyFormat(api: AsrApi, property: string, audioFormat: string): void {
     const props = ASR_PROPERTIES[api];
     if (!props.includes(property)) {

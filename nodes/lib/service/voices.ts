@@ -10,9 +10,9 @@ export interface TtsVoice {
     /** premium voices are billed per 50 characters */
     readonly premium: boolean;
     readonly sampleRates: readonly TtsSampleRate[];
-    /** premium voices do not support `pitch` (rest.md §4.1) */
+    /** premium voices do not support `pitch` (docs/protocol/rest.md §4.1) */
     readonly pitch: boolean;
-    /** accepts SSML in `text` (rest.md §4.4) */
+    /** accepts SSML in `text` (docs/protocol/rest.md §4.4) */
     readonly ssml: boolean;
 }
 
@@ -34,7 +34,7 @@ function premiumVoice(property: string, name: string, opts: { only16k?: boolean;
     };
 }
 
-/** rest.md §4.3 (union of all sources, as the service accepts it). */
+/** docs/protocol/rest.md §4.3 (union of all sources, as the service accepts it). */
 export const TTS_VOICES: readonly TtsVoice[] = [
     commonVoice('chinese_xiaoqi_common', '小琪'),
     commonVoice('chinese_xiaoyu_common', '小宇'),

@@ -1,5 +1,5 @@
 // Audio bookkeeping for a real-time recognition: the byte queues a session keeps and the rule that
-// cuts them into frames the service accepts (websocket.md §1.5: 160–32768 bytes at 8 kHz,
+// cuts them into frames the service accepts (docs/protocol/websocket.md §1.5: 160–32768 bytes at 8 kHz,
 // 320–65536 bytes at 16 kHz), whatever chunk sizes arrive.
 import { bytesPerSecond, RASR_FORMATS, rateOfAudioFormat } from '../service/formats';
 import { RASR_FRAME_BYTES } from '../service/limits';

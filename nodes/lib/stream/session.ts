@@ -1,9 +1,12 @@
 // One recognition session of the stream node (one `msg.session` key): its connection, the
-// START…END state machine of websocket.md §1.8, frames cut to legal sizes, and recovery from a
+// START…END state machine of docs/protocol/websocket.md §1.8, frames cut to legal sizes, and recovery from a
 // dropped connection by reconnecting and replaying the audio since the last final result.
 //
 // Positions are byte offsets on the session's own timeline (its audio after intake), so result
 // times stay on that timeline across reconnections and sentence-stream restarts.
+//
+// Over 500 lines because the state machine, the replay buffer and the reconnect logic share one
+// session's private state; split apart, they would have to expose it to each other.
 
 import { backoffDelay } from '../cloud/http';
 import type { SisClient } from '../cloud/sis-client';

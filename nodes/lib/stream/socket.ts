@@ -1,4 +1,4 @@
-// One WebSocket to the real-time recognition API (websocket.md §1): the authenticated handshake
+// One WebSocket to the real-time recognition API (docs/protocol/websocket.md §1): the authenticated handshake
 // (directly, or through the environment's proxy), JSON commands and replies in text frames,
 // audio in binary frames, and a close that always ends with the socket released.
 import { type RawData, WebSocket } from 'ws';

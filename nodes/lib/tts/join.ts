@@ -15,7 +15,7 @@ export interface JoinedAudio {
     durationMs?: number;
 }
 
-/** Raw PCM from the service is 16-bit mono little-endian (rest.md §4.2). */
+/** Raw PCM from the service is 16-bit mono little-endian (docs/protocol/rest.md §4.2). */
 const PCM_BLOCK = 2;
 const OPEN_SIZE = 0xffffffff;
 

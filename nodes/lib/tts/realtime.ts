@@ -1,4 +1,4 @@
-// Real-time synthesis over the service's WebSocket (RTTS, websocket.md §3): one synthesis per
+// Real-time synthesis over the service's WebSocket (RTTS, docs/protocol/websocket.md §3): one synthesis per
 // connection, audio in binary frames as it is produced, then END. Several texts run over several
 // connections, a bounded number at once, and their audio is delivered strictly in order: the
 // first unfinished text streams live, the ones after it are held until their turn.
@@ -128,7 +128,7 @@ export async function runRttsSession(opts: RttsSessionOptions): Promise<RttsResu
             if (settled) return;
             settled = true;
             cleanup();
-            // The client closes after the server's END (websocket.md §3.1).
+            // The client closes after the server's END (docs/protocol/websocket.md §3.1).
             ws.close(1000);
             resolve({ traceId });
         };

@@ -1,4 +1,4 @@
-// Synthesis over REST (POST /v1/{project_id}/tts, rest.md §4): one request per piece of text,
+// Synthesis over REST (POST /v1/{project_id}/tts, docs/protocol/rest.md §4): one request per piece of text,
 // a bounded number in flight, results kept in the order of the text.
 import { setMaxListeners } from 'node:events';
 import type { SisClient } from '../cloud/sis-client';

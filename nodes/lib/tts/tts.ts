@@ -267,7 +267,7 @@ async function speakRealtime(
     const format = req.config.audio_format;
     const rate = Number(req.config.sample_rate);
     const texts = planTexts(req.text, rttsTextLimit(req.config.property), req.ssml);
-    // RTTS streams raw PCM or MP3 (websocket.md §3.1); WAV is PCM behind a header with open sizes.
+    // RTTS streams raw PCM or MP3 (docs/protocol/websocket.md §3.1); WAV is PCM behind a header with open sizes.
     const config = { ...req.config, audio_format: format === 'mp3' ? ('mp3' as const) : ('pcm' as const) };
     const traceIds: (string | undefined)[] = new Array(texts.length);
     const sender = new PartSender(
