@@ -331,6 +331,35 @@ describe(`sis-stream-asr on Node-RED ${nodeRedVersion()}`, function () {
         });
     }
 
+    it('hands every byte of a chunk to the service at once, and pads only a short last frame', async () => {
+        const h = await stream();
+        h.send({ session: 'now', control: 'start' });
+        await until(() => (events(h, 'now').includes('START') ? true : undefined));
+        const received = (): number | undefined => (routeLog(emu, 'rasr') as { ws: { bytes: number } }[])[0]?.ws.bytes;
+        // Each chunk's whole samples arrive before the next chunk is sent; 101 bytes (under the
+        // 320-byte minimum frame) wait for the next chunk, and an odd byte for its other half.
+        let sent = 0;
+        let out = 0;
+        let waiting = 0;
+        for (const size of [1280, 101, 1000, 333, 1281, 3]) {
+            h.send({ session: 'now', payload: pcm.subarray(sent, sent + size) });
+            sent += size;
+            waiting += size;
+            const whole = waiting - (waiting % 2);
+            if (whole >= 320) {
+                out += whole;
+                waiting -= whole;
+            }
+            await until(() => (received() === out ? true : undefined), 2000);
+        }
+        assert.deepEqual([out, waiting], [3994, 4]);
+        h.send({ session: 'now', control: 'end' });
+        await ended(h, 'now');
+        // The last 4 bytes went out padded with silence to the 320-byte minimum frame.
+        assert.equal(received(), 3994 + 320);
+        assert.equal(h.caught.length, 0);
+    });
+
     it('a service ERROR reaches Catch once via node.error, naming the session; the next chunk starts anew', async () => {
         emu.faults.add({
             route: 'rasr',

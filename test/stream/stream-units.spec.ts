@@ -23,7 +23,7 @@ import { wavOf } from '../helpers/stream';
 /** Bytes that never repeat within a frame, so any reordering or loss shows. */
 const PATTERN = Buffer.from(Uint8Array.from({ length: 8 * 1024 * 1024 }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
 
-/** Cuts `chunks` into frames the way a session does: held back while streaming, the rest at the end. */
+/** Cuts `chunks` into frames the way a session does: all it can after each chunk, the rest at the end. */
 function cut(format: RasrFormat, chunks: Buffer[]): Buffer[] {
     const spec = frameSpec(format);
     const q = new ByteQueue();
@@ -33,8 +33,9 @@ function cut(format: RasrFormat, chunks: Buffer[]): Buffer[] {
     for (const c of chunks) {
         blocks.write(c, q);
         for (let n = nextFrameSize(spec, q.length, false); n > 0; n = nextFrameSize(spec, q.length, false)) {
-            frames.push(q.take(n, spec.bytesPerSecond / 20, spec.bytesPerSample));
+            frames.push(q.take(n));
         }
+        assert.ok(q.length < spec.min, `${q.length} bytes held back after a chunk`);
     }
     for (let n = nextFrameSize(spec, q.length, true); n > 0; n = nextFrameSize(spec, q.length, true)) {
         frames.push(q.take(n));
@@ -67,21 +68,57 @@ describe('sis-stream-asr building blocks', () => {
                         }
                         const whole = input.length - (input.length % spec.bytesPerSample);
                         const out = Buffer.concat(frames);
-                        if (whole >= spec.min) assert.deepEqual(out, input.subarray(0, whole));
-                        else assert.deepEqual(out.subarray(0, whole), input.subarray(0, whole));
+                        assert.deepEqual(out.subarray(0, whole), input.subarray(0, whole));
+                        // Beyond the audio only the padding of a short last frame, in silence.
+                        const padding = out.subarray(whole);
+                        assert.ok(padding.length === 0 || frames[frames.length - 1].length === spec.min);
+                        assert.ok(padding.every((b) => b === spec.silence));
                     }),
                     { numRuns: 200 },
                 );
             });
         }
 
-        it('a short tail joins the frame before it; a short whole is padded with silence', () => {
+        it('chunks of every size from 1 to 70,000 bytes leave at once in legal frames', () => {
+            for (const format of ['pcm16k16bit', 'alaw8k8bit'] as const) {
+                const spec = frameSpec(format);
+                for (let size = 1; size <= 70_000; size++) {
+                    const q = new ByteQueue();
+                    let sent = 0;
+                    for (let i = 0; i < 2; i++) {
+                        q.push(PATTERN.subarray(i * size, (i + 1) * size));
+                        for (
+                            let n = nextFrameSize(spec, q.length, false);
+                            n > 0;
+                            n = nextFrameSize(spec, q.length, false)
+                        ) {
+                            const f = q.peek(n);
+                            if (f.length < spec.min || f.length > spec.target || f.length % spec.bytesPerSample !== 0) {
+                                assert.fail(`${format}, chunks of ${size}: a frame of ${f.length} bytes`);
+                            }
+                            q.drop(n);
+                            sent += n;
+                        }
+                        const whole = (i + 1) * size - (((i + 1) * size) % spec.bytesPerSample);
+                        if (whole >= spec.min && sent !== whole) {
+                            assert.fail(`${format}, chunks of ${size}: ${whole - sent} bytes held back`);
+                        }
+                    }
+                    const last = nextFrameSize(spec, q.length, true);
+                    if (last > 0 && padToMinimum(spec, q.peek(last)).length < spec.min) assert.fail('short last frame');
+                }
+            }
+        });
+
+        it('every byte leaves with its chunk; a short last frame and a short whole are padded with silence', () => {
             const spec = frameSpec('pcm16k16bit');
             const frames = cut('pcm16k16bit', [Buffer.alloc(1280, 1), Buffer.alloc(100, 2)]);
             assert.deepEqual(
                 frames.map((f) => f.length),
-                [960, 420],
+                [1280, 320],
             );
+            assert.deepEqual(frames[1].subarray(0, 100), Buffer.alloc(100, 2));
+            assert.ok(frames[1].subarray(100).every((b) => b === 0));
             const tiny = cut('pcm16k16bit', [Buffer.alloc(10, 7)]);
             assert.equal(tiny.length, 1);
             assert.equal(tiny[0].length, spec.min);
@@ -111,10 +148,12 @@ describe('sis-stream-asr building blocks', () => {
             caller.fill(0);
             assert.equal(frame[0], 9);
             blocks.write(Buffer.alloc(3000, 7), q);
-            // 560 left + 1536 up to the block's end, then the next block: a legal short frame, not a copy.
-            const short = q.take(2500, 320, 2);
-            assert.equal(short.length, 560 + 1536);
-            assert.equal(short.buffer.byteLength, 4096);
+            // 560 left + 1536 up to the block's end, then the next block: one frame, joined in a copy.
+            const joined = q.take(2500);
+            assert.equal(joined.length, 2500);
+            assert.notEqual(joined.buffer.byteLength, 4096);
+            assert.equal(joined[559], 8);
+            assert.equal(joined[560], 7);
         });
 
         it('blocks go back to the pool only once none of their audio is kept, and are reused', () => {
@@ -126,7 +165,7 @@ describe('sis-stream-asr building blocks', () => {
             const blocks = new AudioBlocks(pool, oldest);
             blocks.write(PATTERN.subarray(0, 2500), pending);
             assert.equal(blocks.blocksHeld, 3);
-            sent.push(pending.take(1200, 1, 1)); // the first block's 1000 bytes: a view, not a copy
+            sent.push(pending.take(1000)); // the first block's 1000 bytes: a view, not a copy
             assert.equal(sent.length, 1000);
             blocks.release();
             assert.equal(pool.spares, 0, 'the first block still holds audio kept for a replay');
@@ -184,7 +223,7 @@ describe('sis-stream-asr building blocks', () => {
                             const at = pending.start;
                             // As a session sends: a view, or a copy in the shared scratch; then the
                             // views move on to the replay queue.
-                            const frame = pending.peek(n, 600, 2, scratch);
+                            const frame = pending.peek(n, scratch);
                             assert.deepEqual(frame, PATTERN.subarray(at, at + frame.length), `frame at ${at}`);
                             pending.moveTo(frame.length, sent);
                             scratch.fill(0xee);

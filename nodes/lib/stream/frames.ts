@@ -62,22 +62,18 @@ function alignDown(n: number, unit: number): number {
 
 /**
  * Size of the next frame to cut from `available` queued bytes, or 0 to wait for more. Frames
- * follow the chunks as they come, up to `target` bytes (a backlog goes out in one-second frames).
+ * follow the chunks as they come, up to `target` bytes (a backlog goes out in one-second frames),
+ * and nothing is held back: every whole sample is sent as soon as it can form a legal frame. A
+ * piece above `target` is cut so that no rest below `min` is left behind the last full frame.
  *
- * While the stream goes on, the newest `min` bytes are held back so that whatever ends the stream
- * — a short last chunk included — still forms a legal frame with them. At the end (`final`) the
- * rest is cut into legal frames; a rest below `min` is returned as it is, for the caller to pad.
+ * While the stream goes on, less than `min` bytes wait (only chunks under 10 ms can leave so
+ * little); at the end (`final`) such a rest is returned as it is, for the caller to pad.
  */
 export function nextFrameSize(spec: FrameSpec, available: number, final: boolean): number {
     const unit = spec.bytesPerSample;
     const cap = spec.target;
-    if (!final) {
-        const sendable = alignDown(available - spec.min, unit);
-        return sendable < spec.min ? 0 : Math.min(sendable, cap);
-    }
     const rest = alignDown(available, unit);
-    if (rest <= cap) return rest;
-    // Never leave a piece below the minimum behind the last full frame.
+    if (rest <= cap) return rest >= spec.min || final ? rest : 0;
     return rest - cap >= spec.min ? cap : alignDown(rest - spec.min, unit);
 }
 
@@ -144,18 +140,13 @@ export class ByteQueue {
 
     /**
      * The first `n` bytes as one buffer, left in the queue: a view when they lie in one range,
-     * else a copy in `scratch` (valid until its next use) or, without one, in new memory. With
-     * `shortest`, a first range of at least that many bytes (cut to a multiple of `unit`) is
-     * returned alone rather than copied together with the next one (the caller accepts a shorter
-     * frame).
+     * else a copy in `scratch` (valid until its next use) or, without one, in new memory.
      */
-    peek(n: number, shortest = Number.POSITIVE_INFINITY, unit = 1, scratch?: Buffer): Buffer {
+    peek(n: number, scratch?: Buffer): Buffer {
         const size = Math.min(n, this.length);
         const h = this.head;
         if (size === 0) return EMPTY;
-        const first = this.lens[h];
-        const part = first >= size ? size : first - (first % unit);
-        if (part === size || part >= shortest) return this.bufs[h].subarray(this.offs[h], this.offs[h] + part);
+        if (this.lens[h] >= size) return this.bufs[h].subarray(this.offs[h], this.offs[h] + size);
         // Its own memory otherwise: a kept copy must not pin a slab of the shared pool.
         const out = scratch && scratch.length >= size ? scratch.subarray(0, size) : Buffer.allocUnsafeSlow(size);
         let filled = 0;
@@ -168,8 +159,8 @@ export class ByteQueue {
     }
 
     /** Removes and returns the first `n` bytes (see `peek`; a copy is always in new memory). */
-    take(n: number, shortest = Number.POSITIVE_INFINITY, unit = 1): Buffer {
-        const out = this.peek(n, shortest, unit);
+    take(n: number): Buffer {
+        const out = this.peek(n);
         this.drop(out.length);
         return out;
     }

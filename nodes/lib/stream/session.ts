@@ -129,7 +129,6 @@ export class StreamSession {
     /** When audio last came (Date.now()): read by the idle timer, cheaper than re-arming it per chunk. */
     private audioAt = Date.now();
     private readonly blocks: AudioBlocks;
-    private readonly shortestView: number;
     /** Audio not sent on the current connection yet. */
     private readonly pending = new ByteQueue();
     /** Audio sent in the current recognition and not yet covered by a final result. */
@@ -172,7 +171,6 @@ export class StreamSession {
         this.host = setup.host;
         this.intake = setup.intake;
         this.blocks = new AudioBlocks(setup.blocks, () => this.oldestKept());
-        this.shortestView = Math.max(setup.spec.min, Math.round(setup.spec.bytesPerSecond / 20));
         this.idle = setTimeout(this.idleCheck, this.limits.idleMs);
         const reused = setup.socket;
         if (reused?.open) {
@@ -407,7 +405,7 @@ export class StreamSession {
         this.timer = undefined;
     }
 
-    /** Sends what may be sent: legal frames, the newest `min` bytes held back until the end. */
+    /** Sends what may be sent: every whole sample at once, in legal frames (a short last one padded). */
     private pump(): void {
         const socket = this.socket;
         if (this.state !== 'running' || this.stopped || !socket?.open) return;
@@ -417,15 +415,9 @@ export class StreamSession {
             if (socket.bufferedAmount >= HIGH_WATER) return; // resumed by `written`
             const size = nextFrameSize(spec, this.pending.length, final);
             if (size === 0) break;
-            // While streaming, the held-back bytes keep any rest legal, so a frame of at least
-            // 50 ms (the service's recommended minimum) may end where a block of memory does
-            // instead of being copied; the last frames are cut exactly.
-            const frame = this.pending.peek(
-                size,
-                final ? undefined : this.shortestView,
-                spec.bytesPerSample,
-                FRAME_SCRATCH,
-            );
+            // A frame that spans two blocks of memory is joined in the shared scratch buffer,
+            // which `ws` copies while masking, before the next frame may reuse it.
+            const frame = this.pending.peek(size, FRAME_SCRATCH);
             this.send(socket, frame.length < spec.min ? padToMinimum(spec, frame) : frame, frame.length);
         }
         if (!final) return;
