@@ -4,8 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AkskVerifier } from './auth-aksk';
 import type { ObsVerifier } from './auth-obs';
 import type { CredentialStore } from './credentials';
-import type { JobStore } from './sis-transcriber';
-import type { VocabularyStore } from './sis-vocabularies';
+import type { JobStore, VocabularyStore } from './stores';
 import type { EmulatorContext, LogEntry, Principal } from './types';
 
 /** One HTTP request as the routes see it: raw wire forms for signatures, decoded forms for logic. */

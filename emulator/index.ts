@@ -12,8 +12,7 @@ import { createFaultController } from './faults';
 import { createRequestLog } from './log';
 import { writeObject } from './obs';
 import { EmulatorServer } from './server';
-import { JobStore } from './sis-transcriber';
-import { VocabularyStore } from './sis-vocabularies';
+import { JobStore, VocabularyStore } from './stores';
 import type {
     Account,
     Clock,

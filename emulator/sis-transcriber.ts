@@ -10,6 +10,7 @@ import { decodeKey, type ObsTarget, pathStyleTarget, readObject, virtualHostBuck
 import { type Reply, SisError } from './reply';
 import { asSisError, checkVocabulary, isObject, type JsonObject, jsonBody, rateOfName, yesNo } from './sis-common';
 import { checkPropertyRegion } from './sis-short-audio';
+import type { Job, Outcome } from './stores';
 import type { RecognizedSentence } from './types';
 
 const FORMATS = [
@@ -57,21 +58,6 @@ interface JobConfig {
     wordInfo: boolean;
     analysis?: Analysis;
     callbackUrl?: string;
-}
-
-type Outcome =
-    | { ok: true; durationMs: number; segments: Record<string, unknown>[] }
-    | { ok: false; code: string; message: string };
-
-interface Job {
-    id: string;
-    createdAt: number;
-    readyAt: number;
-    outcome?: Outcome;
-}
-
-export class JobStore {
-    readonly jobs = new Map<string, Job>();
 }
 
 function iso(ms: number): string {
