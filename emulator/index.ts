@@ -1,7 +1,9 @@
 // Entry point of the local SIS emulator: one HTTP port serving IAM, SIS (REST + WebSocket), OBS and
 // the emulator's own admin API.
 
+import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
 import { emulatorConfig } from './admin';
 import { createTranscriptRegistry } from './audio';
 import { AkskVerifier } from './auth-aksk';
@@ -192,6 +194,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
                 server.destroyUpgraded();
                 server.http.close(() => resolve());
                 server.http.closeAllConnections();
+                // A CA file in a temp folder of the emulator's own goes with it; a --ca-out file stays.
+                if (caFile && opts.caOut === undefined) rmSync(path.dirname(caFile), { recursive: true, force: true });
             });
             return closing;
         },

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -171,6 +171,14 @@ describe('emulator TLS', () => {
             assert.match(String(upgrade['x-request-id']), /^[0-9a-f]{32}$/);
             ws.close();
         });
+    });
+
+    it('writes the CA to a temp folder of its own when caOut is not given, and removes it on close', async () => {
+        const own = await startEmulator({ tls: true });
+        const file = String(own.caFile);
+        assert.equal(readFileSync(file, 'utf8'), own.ca);
+        await own.close();
+        assert.equal(existsSync(file), false);
     });
 
     describe('the CLI', () => {
