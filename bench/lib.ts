@@ -80,7 +80,9 @@ function stopper(child: ChildProcess, cleanup?: () => void): () => Promise<void>
 /** The emulator in its own process, so its CPU never counts against a client. */
 export async function startEmulatorProcess(args: string[] = []): Promise<Proc> {
     const port = await freePort();
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist/emulator/cli.js'), '--port', String(port), ...args], {
+    // SIS may read the staging bucket (flash recognition of staged objects needs it).
+    const cli = [path.join(ROOT, 'dist/emulator/cli.js'), '--port', String(port), '--obs-grant-sis', 'sis-audio-stage'];
+    const child = spawn(process.execPath, [...cli, ...args], {
         stdio: ['ignore', 'ignore', 'inherit'],
     });
     const url = `http://127.0.0.1:${port}`;

@@ -1,9 +1,11 @@
-// Admin API of the emulator only (no auth): faults, request log, transcripts, token expiry, config.
+// Admin API of the emulator only (no auth): faults, request log, transcripts, token expiry, config,
+// OBS bucket ACLs, the TLS CA certificate.
 
 import { createHash } from 'node:crypto';
 import type { Call, Core } from './core';
 import { VECTOR_TEMPORARY } from './credentials';
 import { parseFaultSpec } from './faults';
+import { isBucketName, setBucketAcl } from './obs';
 import type { Reply } from './reply';
 import { isObject } from './sis-common';
 import type { FaultSpec } from './types';
@@ -40,7 +42,29 @@ export function emulatorConfig(core: Core): Record<string, unknown> {
         domainName: account.domainName,
         wsEndpoint: url.replace(/^http/, 'ws'),
         temporary: { ak: VECTOR_TEMPORARY.ak, sk: VECTOR_TEMPORARY.sk, securityToken: VECTOR_TEMPORARY.securityToken },
+        ...(core.caFile ? { caFile: core.caFile } : {}),
     };
+}
+
+function aclJson(core: Core, bucket: string): Record<string, unknown> {
+    const acl = core.obsAcls.get(bucket);
+    return { bucket, sis_read: acl.sisRead, public_read: acl.publicRead };
+}
+
+function listAcls(core: Core): Reply {
+    const buckets = [...core.ctx.obs.keys()].sort().map((bucket) => aclJson(core, bucket));
+    return { status: 200, json: { buckets } };
+}
+
+function changeAcl(core: Core, call: Call): Reply {
+    const body = jsonOf(call);
+    if (!isObject(body)) return bad('body must be a JSON object');
+    const { bucket, sis_read: sisRead, public_read: publicRead } = body;
+    if (typeof bucket !== 'string' || !isBucketName(bucket)) return bad('bucket must be an OBS bucket name');
+    if (sisRead !== undefined && typeof sisRead !== 'boolean') return bad('sis_read must be a boolean');
+    if (publicRead !== undefined && typeof publicRead !== 'boolean') return bad('public_read must be a boolean');
+    setBucketAcl(core, bucket, { sisRead, publicRead });
+    return { status: 200, json: aclJson(core, bucket) };
 }
 
 function addFaults(core: Core, call: Call): Reply {
@@ -97,6 +121,14 @@ export function handleAdmin(core: Core, call: Call): Reply {
             return { status: 200, json: { expired: true } };
         case 'GET /__emulator/config':
             return { status: 200, json: emulatorConfig(core) };
+        case 'GET /__emulator/obs/acl':
+            return listAcls(core);
+        case 'POST /__emulator/obs/acl':
+            return changeAcl(core, call);
+        case 'GET /__emulator/ca.pem':
+            if (!core.caCert)
+                return { status: 404, json: { error: 'the emulator runs without TLS' }, errorCode: 'ADMIN.404' };
+            return { status: 200, headers: { 'Content-Type': 'application/x-pem-file' }, body: core.caCert };
         default:
             return { status: 404, json: { error: `no admin route ${route}` }, errorCode: 'ADMIN.404' };
     }

@@ -1,4 +1,4 @@
-// Server-side verifier of the SDK-HMAC-SHA256 (APIG AK/SK) signature, written from auth.md §4.7.
+// Server-side verifier of the SDK-HMAC-SHA256 (APIG AK/SK) signature, written from docs/protocol/auth.md §4.7.
 
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';

@@ -1,4 +1,4 @@
-// OBS V2 signature (header `OBS ak:sig` / AWS V2 twin) and pre-signed URL verification, obs.md §4–§8.
+// OBS V2 signature (header `OBS ak:sig` / AWS V2 twin) and pre-signed URL verification, docs/protocol/obs.md §4–§8.
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';

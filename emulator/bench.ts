@@ -15,7 +15,7 @@ const CONCURRENCY = Number(arg('concurrency', '64'));
 const ROUTE = arg('route', 'short-audio');
 const TIME_LIMIT_MS = 120_000;
 
-/** One AK/SK signature (auth.md §4.1); no nonce is signed, so it may be replayed within 15 minutes. */
+/** One AK/SK signature (docs/protocol/auth.md §4.1); no nonce is signed, so it may be replayed within 15 minutes. */
 function sign(ak: string, sk: string, host: string, path: string, body: string): Record<string, string> {
     const date = new Date()
         .toISOString()

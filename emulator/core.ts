@@ -4,8 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AkskVerifier } from './auth-aksk';
 import type { ObsVerifier } from './auth-obs';
 import type { CredentialStore } from './credentials';
-import type { JobStore } from './sis-transcriber';
-import type { VocabularyStore } from './sis-vocabularies';
+import type { BucketAcls, JobStore, VocabularyStore } from './stores';
 import type { EmulatorContext, LogEntry, Principal } from './types';
 
 /** One HTTP request as the routes see it: raw wire forms for signatures, decoded forms for logic. */
@@ -25,6 +24,8 @@ export interface Call {
     auth: LogEntry['auth'];
     /** Parsed JSON body, kept for the request log. */
     json?: unknown;
+    /** `X-Request-Id` of the answer (32 lower-case hex), made when the request arrives. */
+    requestId: string;
 }
 
 export function queryValue(call: Call, name: string): string | undefined {
@@ -73,7 +74,14 @@ export interface Core {
     obsAuth: ObsVerifier;
     vocabularies: VocabularyStore;
     jobs: JobStore;
+    /** Bucket ACLs: which buckets SIS may read, which are public. */
+    obsAcls: BucketAcls;
+    /** Whether `data_url`/`callback_url` may name loopback hosts (the cloud takes domain names only). */
+    allowLoopbackUrls: boolean;
     tasks: BackgroundTasks;
-    /** `http://host:port` of this emulator, known once it listens. */
+    /** With TLS: the CA certificate (PEM) and the file it was written to. */
+    caCert?: string;
+    caFile?: string;
+    /** `http://host:port` (or `https://…` with TLS) of this emulator, known once it listens. */
     baseUrl(): string;
 }

@@ -1,5 +1,5 @@
 // IAM: password tokens (POST /v3/auth/tokens), project lookup (GET /v3/projects, GET /v3/auth/projects)
-// and temporary AK/SK (POST /v3.0/OS-CREDENTIAL/securitytokens), auth.md §3.
+// and temporary AK/SK (POST /v3.0/OS-CREDENTIAL/securitytokens), docs/protocol/auth.md §3.
 
 import type { Call, Core } from './core';
 import { queryValue } from './core';
@@ -10,7 +10,7 @@ import type { RouteName } from './types';
 
 const TITLES: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden' };
 
-/** Keystone-style IAM error body (shape chosen per auth.md §3.4). */
+/** Keystone-style IAM error body (shape chosen per docs/protocol/auth.md §3.4). */
 function iamError(status: number, message: string): Reply {
     return {
         status,

@@ -1,7 +1,9 @@
 // Entry point of the local SIS emulator: one HTTP port serving IAM, SIS (REST + WebSocket), OBS and
 // the emulator's own admin API.
 
+import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
 import { emulatorConfig } from './admin';
 import { createTranscriptRegistry } from './audio';
 import { AkskVerifier } from './auth-aksk';
@@ -10,10 +12,10 @@ import { BackgroundTasks, type Core } from './core';
 import { CredentialStore, DEFAULT_ACCOUNT } from './credentials';
 import { createFaultController } from './faults';
 import { createRequestLog } from './log';
-import { writeObject } from './obs';
+import { setBucketAcl, writeObject } from './obs';
 import { EmulatorServer } from './server';
-import { JobStore } from './sis-transcriber';
-import { VocabularyStore } from './sis-vocabularies';
+import { type BucketAcl, BucketAcls, JobStore, VocabularyStore } from './stores';
+import { createTestPki, writeCaFile } from './tls';
 import type {
     Account,
     Clock,
@@ -25,6 +27,7 @@ import type {
 } from './types';
 
 export { DEFAULT_ACCOUNT, VECTOR_TEMPORARY } from './credentials';
+export type { BucketAcl } from './stores';
 export type * from './types';
 
 export const DEFAULT_LIMITS: EmulatorLimits = {
@@ -45,6 +48,23 @@ export interface EmulatorOptions {
     clock?: Clock;
     limits?: Partial<EmulatorLimits>;
     account?: Partial<Account>;
+    /**
+     * Serve HTTPS and WSS (same port) with a certificate for localhost, 127.0.0.1 and ::1, signed by
+     * a throw-away CA made at start. The CA's PEM is `Emulator.ca` and is written to `caOut`.
+     */
+    tls?: boolean;
+    /** With `tls`: file the CA certificate (PEM) is written to; default `ca.pem` in a new temp folder. */
+    caOut?: string;
+    /** Buckets SIS is authorised to read (flash bucket + key, plain object URLs). Default: none. */
+    obsGrantSis?: string[];
+    /** Buckets whose objects are public-read (anyone, SIS included). Default: none. */
+    obsPublic?: string[];
+    /**
+     * Accept `data_url`/`callback_url` on loopback hosts (localhost, 127.0.0.0/8, ::1). The cloud
+     * takes domain names only, so they are refused by default; URLs of this emulator's own OBS are
+     * always accepted (they stand for the OBS domain names).
+     */
+    allowLoopbackUrls?: boolean;
 }
 
 /** The values a Node-RED `sis-config` needs (see `GET /__emulator/config`). */
@@ -62,12 +82,17 @@ export interface EmulatorConfig {
     domainName: string;
     wsEndpoint: string;
     temporary: { ak: string; sk: string; securityToken: string };
+    /** With TLS: path of the CA certificate file (PEM) the emulator wrote. */
+    caFile?: string;
 }
 
 export interface Emulator {
-    /** `http://host:port`: IAM, SIS, OBS (path-style) and `/__emulator/…` all live here. */
+    /** `http://host:port` (`https://` with TLS): IAM, SIS, OBS (path-style) and `/__emulator/…` all live here. */
     url: string;
     port: number;
+    /** With TLS: the throw-away CA certificate (PEM) a client must trust, and the file holding it. */
+    ca?: string;
+    caFile?: string;
     account: Account;
     ctx: EmulatorContext;
     faults: FaultController;
@@ -80,6 +105,10 @@ export interface Emulator {
     expireTokens(): void;
     /** Stores an object in the emulated OBS (creating the bucket if needed). */
     putObject(bucket: string, key: string, bytes: Buffer, contentType?: string): void;
+    /** Changes a bucket's ACL (creating the bucket if needed) and returns it. */
+    setBucketAcl(bucket: string, acl: Partial<BucketAcl>): BucketAcl;
+    /** A bucket's ACL; private (`{ sisRead: false, publicRead: false }`) unless changed. */
+    bucketAcl(bucket: string): BucketAcl;
     close(): Promise<void>;
 }
 
@@ -108,10 +137,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         obsAuth: new ObsVerifier(credentials, clock, skew),
         vocabularies: new VocabularyStore(),
         jobs: new JobStore(),
+        obsAcls: new BucketAcls(),
+        allowLoopbackUrls: opts.allowLoopbackUrls ?? false,
         tasks: new BackgroundTasks(),
         baseUrl: () => baseUrl,
     };
-    const server = new EmulatorServer(core);
+    for (const bucket of opts.obsGrantSis ?? []) setBucketAcl(core, bucket, { sisRead: true });
+    for (const bucket of opts.obsPublic ?? []) setBucketAcl(core, bucket, { publicRead: true });
+    const pki = opts.tls ? createTestPki() : undefined;
+    const server = new EmulatorServer(core, pki);
     const host = opts.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
         server.http.once('error', reject);
@@ -122,12 +156,25 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     });
     const { port } = server.http.address() as AddressInfo;
     const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-    baseUrl = `http://${urlHost}:${port}`;
+    baseUrl = `${pki ? 'https' : 'http'}://${urlHost}:${port}`;
+    let caFile: string | undefined;
+    if (pki) {
+        try {
+            caFile = writeCaFile(pki.caCert, opts.caOut);
+        } catch (err) {
+            server.http.close();
+            throw err;
+        }
+        core.caFile = caFile;
+        core.caCert = pki.caCert;
+    }
 
     let closing: Promise<void> | undefined;
     return {
         url: baseUrl,
         port,
+        ca: pki?.caCert,
+        caFile,
         account,
         ctx,
         faults: ctx.faults,
@@ -139,12 +186,16 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         putObject: (bucket, key, bytes, contentType = 'application/octet-stream') => {
             writeObject(core, bucket, key, bytes, contentType);
         },
+        setBucketAcl: (bucket, acl) => setBucketAcl(core, bucket, acl),
+        bucketAcl: (bucket) => core.obsAcls.get(bucket),
         close() {
             closing ??= new Promise<void>((resolve) => {
                 core.tasks.close();
                 server.destroyUpgraded();
                 server.http.close(() => resolve());
                 server.http.closeAllConnections();
+                // A CA file in a temp folder of the emulator's own goes with it; a --ca-out file stays.
+                if (caFile && opts.caOut === undefined) rmSync(path.dirname(caFile), { recursive: true, force: true });
             });
             return closing;
         },

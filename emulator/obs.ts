@@ -1,11 +1,12 @@
 // OBS object store: PutObject, GetObject, HeadObject, DeleteObject, the SDK's `HEAD /?apiversion` probe
-// (obs.md §3, §8), virtual-hosted (`{bucket}.obs.…` Host) and path-style (`/{bucket}/{key}`) addressing.
+// (docs/protocol/obs.md §3, §8), virtual-hosted (`{bucket}.obs.…` Host) and path-style (`/{bucket}/{key}`) addressing.
 
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ObsAuthResult } from './auth-obs';
 import type { Call, Core } from './core';
 import { obsErrorReply, type Reply } from './reply';
+import type { BucketAcl } from './stores';
 import type { RouteName } from './types';
 
 export interface ObsTarget {
@@ -61,8 +62,29 @@ export function obsRouteOf(method: string): RouteName {
     return 'obs.get';
 }
 
+/** Changes a bucket's ACL, creating the bucket when it does not exist yet. */
+export function setBucketAcl(core: Core, bucket: string, acl: Partial<BucketAcl>): BucketAcl {
+    if (!isBucketName(bucket)) throw new Error(`not an OBS bucket name: ${bucket}`);
+    if (!core.ctx.obs.has(bucket)) core.ctx.obs.set(bucket, new Map());
+    return core.obsAcls.set(bucket, acl);
+}
+
 export function readObject(core: Core, bucket: string, key: string): Buffer | undefined {
     return core.ctx.obs.get(bucket)?.get(key);
+}
+
+export type SisRead = { ok: true; bytes: Buffer } | { ok: false; code: 'NoSuchBucket' | 'AccessDenied' | 'NoSuchKey' };
+
+/**
+ * An object as SIS reads it through a plain address (flash bucket + key, an unsigned object URL):
+ * only when the account authorised SIS on the bucket or the bucket is public-read (docs/protocol/obs.md §1).
+ */
+export function sisReadObject(core: Core, bucket: string, key: string): SisRead {
+    const objects = core.ctx.obs.get(bucket);
+    if (!objects) return { ok: false, code: 'NoSuchBucket' };
+    if (!core.obsAcls.sisCanRead(bucket)) return { ok: false, code: 'AccessDenied' };
+    const bytes = objects.get(key);
+    return bytes ? { ok: true, bytes } : { ok: false, code: 'NoSuchKey' };
 }
 
 /** Stores an object as PutObject would (also used by tests through the emulator's own API). */
@@ -105,9 +127,15 @@ export function handleObs(core: Core, call: Call, target: ObsTarget): Reply {
         return { status: 200, headers: { 'x-obs-api': '3.0' }, body: '' };
     }
     const auth = authorize(core, call, target);
-    if (auth === undefined) return obsErrorReply(403, 'AccessDenied', 'Access Denied', resource, head);
-    if (!auth.ok) return obsErrorReply(auth.status, auth.code, auth.message, resource, head);
-    call.auth = auth.mode;
+    if (auth === undefined) {
+        // Unsigned: only reads of a public-read bucket's objects (a private bucket's are refused).
+        const readable = (call.method === 'GET' || head) && !isBucket && core.obsAcls.get(target.bucket).publicRead;
+        if (!readable) return obsErrorReply(403, 'AccessDenied', 'Access Denied', resource, head);
+        call.auth = 'none';
+    } else {
+        if (!auth.ok) return obsErrorReply(auth.status, auth.code, auth.message, resource, head);
+        call.auth = auth.mode;
+    }
     if (!objects) return obsErrorReply(404, 'NoSuchBucket', 'The specified bucket does not exist', resource, head);
     if (isBucket) {
         if (head) return { status: 200, body: '' };

@@ -27,8 +27,35 @@ export class SisError extends Error {
     }
 }
 
+/** A gateway request id: 32 lower-case hex characters, new for every request. */
 export function requestId(): string {
     return randomUUID().replaceAll('-', '');
+}
+
+/**
+ * The `X-Request-Id` header of an answer. Every answer carries one, as Huawei's API gateway sends
+ * it (docs/protocol/errors.md §1); a gateway error body's `request_id` is the same value.
+ */
+export function answerRequestId(reply: Reply | undefined, fallback: string): string {
+    const json = reply?.json as { request_id?: unknown } | undefined;
+    if (json && typeof json === 'object' && typeof json.request_id === 'string') return json.request_id;
+    return fallback;
+}
+
+// Upgrade requests keep their id here until the WebSocket handshake answers (ws/index.ts).
+const UPGRADE_IDS = new WeakMap<object, string>();
+
+export function setUpgradeRequestId(req: object, id: string): void {
+    UPGRADE_IDS.set(req, id);
+}
+
+export function upgradeRequestId(req: object): string {
+    let id = UPGRADE_IDS.get(req);
+    if (!id) {
+        id = requestId();
+        UPGRADE_IDS.set(req, id);
+    }
+    return id;
 }
 
 export function traceId(): string {
@@ -54,7 +81,7 @@ const STATUS_500 = new Set([
 ]);
 const STATUS_504 = new Set(['SIS.0033', 'SIS.0412', 'SIS.0414', 'SIS.0538']);
 
-/** HTTP status of a SIS code: the emulator's mapping of errors.md §4 (Huawei publishes none). */
+/** HTTP status of a SIS code: the emulator's mapping of docs/protocol/errors.md §4 (Huawei publishes none). */
 export function sisStatus(code: string): number {
     if (STATUS_401.has(code)) return 401;
     if (STATUS_403.has(code)) return 403;
@@ -115,7 +142,7 @@ function xmlEscape(text: string): string {
     return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** OBS error in its XML shape (obs.md §3). */
+/** OBS error in its XML shape (docs/protocol/obs.md §3). */
 export function obsErrorReply(status: number, code: string, message: string, resource: string, head = false): Reply {
     const id = requestId().slice(0, 24).toUpperCase();
     const xml =

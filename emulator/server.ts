@@ -2,6 +2,7 @@
 // log, and dispatch of WebSocket upgrades.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { handleAdmin } from './admin';
 import type { Call, Core } from './core';
@@ -10,6 +11,7 @@ import { handleIam } from './iam';
 import { maskBody, maskHeaders } from './log';
 import { handleObs } from './obs';
 import {
+    answerRequestId,
     apigReply,
     apiNotFound,
     authFailure,
@@ -17,14 +19,16 @@ import {
     gatewayReplyForStatus,
     obsErrorReply,
     type Reply,
+    requestId,
     SisError,
+    setUpgradeRequestId,
     sisReply,
 } from './reply';
 import { resolveTarget, type Target, upgradeRouteOf } from './routes';
 import type { FaultKind, FaultSpec, LogEntry, Principal, RouteName, UpgradeHandler } from './types';
 import { handleRasrUpgrade, handleRttsUpgrade, handleShortAudioWsUpgrade } from './ws';
 
-/** AK/SK-signed bodies are limited to 12 MB by the gateway (auth.md §4.5). */
+/** AK/SK-signed bodies are limited to 12 MB by the gateway (docs/protocol/auth.md §4.5). */
 const AKSK_BODY_LIMIT = 12 * 1024 * 1024;
 /** Token-authenticated calls have no documented limit; this only protects the emulator's memory. */
 const TOKEN_BODY_LIMIT = 64 * 1024 * 1024;
@@ -42,6 +46,18 @@ const UPGRADE_HANDLERS: Partial<Record<RouteName, UpgradeHandler>> = {
 };
 
 function noop(): void {}
+
+/** What the WebSocket library would refuse with its own answer (without an X-Request-Id). */
+function isWebSocketHandshake(req: IncomingMessage): boolean {
+    const key = req.headers['sec-websocket-key'];
+    const version = req.headers['sec-websocket-version'];
+    return (
+        String(req.headers.upgrade ?? '').toLowerCase() === 'websocket' &&
+        typeof key === 'string' &&
+        /^[+/0-9A-Za-z]{22}==$/.test(key.trim()) &&
+        (version === '8' || version === '13')
+    );
+}
 
 function splitTarget(url: string): { rawPath: string; rawQuery: string } {
     let target = url;
@@ -149,14 +165,26 @@ function serialise(reply: Reply): { body: Buffer; json: boolean } {
     return { body: Buffer.from(JSON.stringify(reply.json)), json: true };
 }
 
+/** Key and certificate (PEM) to serve HTTPS and WSS instead of plain HTTP and WS. */
+export interface ServerTls {
+    key: string;
+    cert: string;
+}
+
 export class EmulatorServer {
-    readonly http: Server;
+    readonly http: Server | TlsServer;
     private readonly upgraded = new Set<Duplex>();
 
-    constructor(private readonly core: Core) {
-        this.http = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
+    constructor(
+        private readonly core: Core,
+        tls?: ServerTls,
+    ) {
+        const onRequest = (req: IncomingMessage, res: ServerResponse) => {
             void this.onRequest(req, res);
-        });
+        };
+        this.http = tls
+            ? createTlsServer({ maxHeaderSize: 64 * 1024, key: tls.key, cert: tls.cert }, onRequest)
+            : createServer({ maxHeaderSize: 64 * 1024 }, onRequest);
         this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
             void this.onUpgrade(req, socket, head);
         });
@@ -193,6 +221,7 @@ export class EmulatorServer {
             host: req.headers.host ?? '',
             body: EMPTY,
             auth: 'none',
+            requestId: requestId(),
         };
         const target = resolveTarget(method, rawPath, call.host);
         let reply: Reply;
@@ -220,7 +249,7 @@ export class EmulatorServer {
                     call.body = body.body;
                     const outcome = await this.dispatch(call, target);
                     if (outcome === undefined) {
-                        this.log(call, target, 0, undefined);
+                        this.log(call, target, 0, undefined, false);
                         return;
                     }
                     reply = outcome.reply;
@@ -233,7 +262,8 @@ export class EmulatorServer {
                     ? sisReply(err.code, err.message, err.extra)
                     : apigReply(500, 'APIG.0201', 'An unexpected error occurred.');
         }
-        await this.write(res, reply, fault);
+        call.requestId = answerRequestId(reply, call.requestId);
+        await this.write(res, reply, fault, call.requestId);
         this.log(
             call,
             target,
@@ -302,13 +332,17 @@ export class EmulatorServer {
         return outcome.principal;
     }
 
-    private async write(res: ServerResponse, reply: Reply, fault: FaultSpec | undefined): Promise<void> {
+    private async write(res: ServerResponse, reply: Reply, fault: FaultSpec | undefined, id: string): Promise<void> {
         if (fault?.kind === 'slow-headers') await this.core.tasks.sleep(fault.delayMs ?? 1000);
         if (res.destroyed) return;
-        const headers: Record<string, string | number> = {};
+        const headers: Record<string, string | number> = { 'X-Request-Id': id };
         if (fault?.kind === 'malformed') {
             const body = Buffer.from('<html><body>502 Bad Gateway</body></html>\n{"trace_id": ');
-            res.writeHead(200, { 'Content-Type': 'application/json;charset=UTF-8', 'Content-Length': body.length });
+            res.writeHead(200, {
+                'Content-Type': 'application/json;charset=UTF-8',
+                'Content-Length': body.length,
+                'X-Request-Id': id,
+            });
             res.end(body);
             return;
         }
@@ -327,7 +361,7 @@ export class EmulatorServer {
         res.end(body);
     }
 
-    private log(call: Call, target: Target, status: number, errorCode: string | undefined): void {
+    private log(call: Call, target: Target, status: number, errorCode: string | undefined, answered = true): void {
         const entry: LogEntry = {
             time: new Date(this.core.ctx.clock.now()).toISOString(),
             method: call.method,
@@ -340,14 +374,16 @@ export class EmulatorServer {
         };
         if (call.json !== undefined) entry.body = maskBody(call.json);
         if (errorCode !== undefined) entry.error_code = errorCode;
+        if (answered) entry.request_id = call.requestId;
         this.core.ctx.log.add(entry);
     }
 
-    private writeRaw(socket: Duplex, reply: Reply): void {
+    private writeRaw(socket: Duplex, reply: Reply, id = answerRequestId(reply, requestId())): void {
         const { body } = serialise(reply);
         const head =
             `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? 'Error'}\r\n` +
             'Content-Type: application/json;charset=UTF-8\r\n' +
+            `X-Request-Id: ${id}\r\n` +
             `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
         socket.end(Buffer.concat([Buffer.from(head), body]));
         // Half-closed peers would keep the socket; make sure it goes.
@@ -368,19 +404,25 @@ export class EmulatorServer {
             host: req.headers.host ?? '',
             body: EMPTY,
             auth: 'none',
+            requestId: requestId(),
         };
         const found = upgradeRouteOf(rawPath);
         const target: Target = found
             ? { kind: 'sis', projectId: found.projectId, route: found.route }
             : { kind: 'none' };
         const refuse = (reply: Reply) => {
-            this.writeRaw(socket, reply);
+            call.requestId = answerRequestId(reply, call.requestId);
+            this.writeRaw(socket, reply, call.requestId);
             this.log(call, target, reply.status, reply.errorCode);
         };
         try {
             const handler = found ? UPGRADE_HANDLERS[found.route] : undefined;
             if (!found || !handler || call.method !== 'GET') {
                 refuse(apiNotFound());
+                return;
+            }
+            if (!isWebSocketHandshake(req)) {
+                refuse(apigReply(400, 'APIG.0201', 'API request error.'));
                 return;
             }
             const fault = this.core.ctx.faults.take(found.route, UPGRADE_FAULTS);
@@ -391,7 +433,7 @@ export class EmulatorServer {
             }
             if (fault?.kind === 'delay' || fault?.kind === 'slow-headers')
                 await this.core.tasks.sleep(fault.delayMs ?? 1000);
-            // The SIS SDK signs the handshake as a GET with an empty body (auth.md §4.8).
+            // The SIS SDK signs the handshake as a GET with an empty body (docs/protocol/auth.md §4.8).
             const outcome = authenticate(this.core, {
                 method: 'GET',
                 rawPath,
@@ -407,6 +449,8 @@ export class EmulatorServer {
             const projectError = checkProject(outcome.principal, found.projectId, req.headers);
             if (projectError) return refuse(projectError);
             if (socket.destroyed) return;
+            // The 101 answer (or a handler's own refusal) carries this id.
+            setUpgradeRequestId(req, call.requestId);
             handler(this.core.ctx, req, socket, head, outcome.principal);
         } catch {
             if (!socket.destroyed) refuse(apigReply(500, 'APIG.0201', 'An unexpected error occurred.'));

@@ -1,10 +1,10 @@
 // POST /v1/{project_id}/asr/flash — synchronous recognition of an OBS object; every parameter is
-// in the query string, there is no body (rest.md §3).
+// in the query string, there is no body (docs/protocol/rest.md §3).
 
 import { recognize } from './audio';
 import type { Call, Core } from './core';
 import { queryValue } from './core';
-import { isBucketName, readObject } from './obs';
+import { isBucketName, sisReadObject } from './obs';
 import { type Reply, SisError, traceId } from './reply';
 import { asSisError, checkVocabulary, enumValue, yesNo } from './sis-common';
 import { checkFormatRate } from './sis-short-audio';
@@ -41,11 +41,11 @@ export function handleFlash(core: Core, call: Call): Reply {
     checkVocabulary(core, queryValue(call, 'vocabulary_id'));
     checkFormatRate(format, property === 'chinese_8k_common' ? 8000 : 16000);
 
-    const audio = readObject(core, bucket, key);
-    if (!audio) {
-        const what = core.ctx.obs.has(bucket) ? 'NoSuchKey' : 'NoSuchBucket';
-        throw new SisError('SIS.0609', `download audio from obs failed: ${what}`);
-    }
+    // SIS reads the object with the account's authorisation: the bucket must be granted to SIS or
+    // public-read (docs/protocol/obs.md §1); a private bucket fails like a missing object.
+    const read = sisReadObject(core, bucket, key);
+    if (!read.ok) throw new SisError('SIS.0609', `download audio from obs failed: ${read.code}`);
+    const audio = read.bytes;
     if (audio.length > MAX_BYTES) throw new SisError('SIS.0604', 'audio file size is out of range');
     let recognized: ReturnType<typeof recognize>;
     try {

@@ -1,4 +1,4 @@
-// POST /v1/{project_id}/asr/short-audio — synchronous recognition of ≤ 60 s of base64 audio (rest.md §1).
+// POST /v1/{project_id}/asr/short-audio — synchronous recognition of ≤ 60 s of base64 audio (docs/protocol/rest.md §1).
 
 import { recognize } from './audio';
 import { joinSentences as joinTexts } from './audio/text';
@@ -40,7 +40,7 @@ interface PropertyRule {
 
 const CN_REGIONS = ['cn-north-4', 'cn-east-3'];
 
-/** rest.md table 1.3: models, their sample rate, allowed formats and regions. */
+/** docs/protocol/rest.md table 1.3: models, their sample rate, allowed formats and regions. */
 export const SHORT_AUDIO_PROPERTIES: Record<string, PropertyRule> = {
     chinese_8k_common: { rate: 8000 },
     chinese_16k_common: { rate: 16000 },

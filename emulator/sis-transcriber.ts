@@ -1,4 +1,4 @@
-// Recording-file jobs: POST /v1/{project_id}/asr/transcriber/jobs and GET …/jobs/{job_id} (rest.md §2).
+// Recording-file jobs: POST /v1/{project_id}/asr/transcriber/jobs and GET …/jobs/{job_id} (docs/protocol/rest.md §2).
 // A job stays WAITING for limits.jobDelayMs, then reads FINISHED or ERROR, and is forgotten
 // limits.resultTtlMs after completion ("task id is not found").
 
@@ -6,10 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { recognize } from './audio';
 import type { Call, Core } from './core';
-import { decodeKey, type ObsTarget, pathStyleTarget, readObject, virtualHostBucket } from './obs';
+import { decodeKey, type ObsTarget, pathStyleTarget, readObject, sisReadObject, virtualHostBucket } from './obs';
 import { type Reply, SisError } from './reply';
 import { asSisError, checkVocabulary, isObject, type JsonObject, jsonBody, rateOfName, yesNo } from './sis-common';
 import { checkPropertyRegion } from './sis-short-audio';
+import type { Job, Outcome } from './stores';
 import type { RecognizedSentence } from './types';
 
 const FORMATS = [
@@ -39,7 +40,6 @@ const MAX_PENDING_JOBS = 100;
 const MAX_BYTES = 300 * 1024 * 1024;
 const MAX_DURATION_MS = 5 * 3600 * 1000;
 const FETCH_TIMEOUT_MS = 30_000;
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 const PUNCTUATION = /[\s\p{P}]/gu;
 
 interface Analysis {
@@ -59,27 +59,25 @@ interface JobConfig {
     callbackUrl?: string;
 }
 
-type Outcome =
-    | { ok: true; durationMs: number; segments: Record<string, unknown>[] }
-    | { ok: false; code: string; message: string };
-
-interface Job {
-    id: string;
-    createdAt: number;
-    readyAt: number;
-    outcome?: Outcome;
-}
-
-export class JobStore {
-    readonly jobs = new Map<string, Job>();
-}
-
 function iso(ms: number): string {
     return new Date(ms).toISOString();
 }
 
-/** Parses a URL the service may use; domain names only, except loopback so local tests can serve audio. */
-function parseServiceUrl(value: unknown, maxBytes: number): URL | undefined {
+const LOOPBACK_NAMES = /^(?:localhost|.+\.localhost)$/i;
+
+/** Whether a URL host (brackets removed) is a loopback name or address. */
+function isLoopback(hostname: string): boolean {
+    if (LOOPBACK_NAMES.test(hostname)) return true;
+    if (isIP(hostname) === 4) return hostname.startsWith('127.');
+    return hostname === '::1' || /^(?:0*:)*:?0*1$/.test(hostname);
+}
+
+/**
+ * Parses a URL the service may use. The cloud takes domain names only (docs/protocol/rest.md §2.1):
+ * IP addresses and loopback names are refused unless `allowLoopbackUrls` lets loopback through. A
+ * `data_url` of this emulator's own OBS is accepted whatever its host: it stands for the OBS domain.
+ */
+function parseServiceUrl(core: Core, value: unknown, maxBytes: number, ownObs: boolean): URL | undefined {
     if (typeof value !== 'string' || value === '' || Buffer.byteLength(value) >= maxBytes) return undefined;
     let url: URL;
     try {
@@ -88,8 +86,10 @@ function parseServiceUrl(value: unknown, maxBytes: number): URL | undefined {
         return undefined;
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-    // The cloud refuses IP addresses; loopback is accepted here so tests can point at 127.0.0.1.
-    if (isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0 && !LOOPBACK_HOSTS.has(url.hostname)) return undefined;
+    if (ownObs && obsTargetOf(core, url)) return url;
+    const hostname = url.hostname.replace(/^\[|\]$/g, '');
+    if (isLoopback(hostname)) return core.allowLoopbackUrls ? url : undefined;
+    if (isIP(hostname) !== 0) return undefined;
     return url;
 }
 
@@ -134,7 +134,7 @@ function configOf(core: Core, config: JsonObject): JobConfig {
     checkVocabulary(core, config.vocabulary_id);
     let callbackUrl: string | undefined;
     if (config.callback_url !== undefined && config.callback_url !== null && config.callback_url !== '') {
-        const url = parseServiceUrl(config.callback_url, 2048);
+        const url = parseServiceUrl(core, config.callback_url, 2048, false);
         if (!url) throw new SisError('SIS.0032', 'callback_url is invalid or too long');
         callbackUrl = url.href;
     }
@@ -154,23 +154,36 @@ function obsTargetOf(core: Core, url: URL): ObsTarget | undefined {
     const bucket = virtualHostBucket(url.host);
     if (bucket) return { bucket, rawKeyPath: url.pathname };
     const own = new URL(core.baseUrl());
-    const sameHost = url.host === own.host || (LOOPBACK_HOSTS.has(url.hostname) && url.port === own.port);
+    const hostname = url.hostname.replace(/^\[|\]$/g, '');
+    const sameHost =
+        url.protocol === own.protocol &&
+        (url.host === own.host ||
+            (isLoopback(hostname) && url.port === own.port && isLoopback(own.hostname.replace(/^\[|\]$/g, ''))));
     return sameHost ? pathStyleTarget(url.pathname) : undefined;
 }
 
 async function download(core: Core, url: URL): Promise<Buffer> {
     const target = obsTargetOf(core, url);
     if (target) {
+        const key = decodeKey(target.rawKeyPath);
         const query = [...url.searchParams.entries()];
         if (query.some(([name]) => name === 'Signature')) {
+            // A pre-signed URL carries the account's own authorisation: readable whatever the ACL.
             const auth = core.obsAuth.verify({ method: 'GET', ...target, query, headers: {} });
-            if (auth && !auth.ok)
-                throw new SisError('SIS.0609', `download audio failed: ${auth.code}: ${auth.message}`);
+            if (!auth?.ok) {
+                const why = auth && !auth.ok ? `${auth.code}: ${auth.message}` : 'AccessDenied';
+                throw new SisError('SIS.0609', `download audio failed: ${why}`);
+            }
+            const bytes = readObject(core, target.bucket, key);
+            if (!bytes) throw new SisError('SIS.30003', 'download audio from obs failed: NoSuchKey');
+            return bytes;
         }
-        // Plain OBS URLs are read through the account's authorisation of SIS (obs.md §1).
-        const bytes = readObject(core, target.bucket, decodeKey(target.rawKeyPath));
-        if (!bytes) throw new SisError('SIS.30003', 'download audio from obs failed: NoSuchKey');
-        return bytes;
+        // Plain OBS URLs are read through the account's authorisation of SIS (docs/protocol/obs.md §1).
+        const read = sisReadObject(core, target.bucket, key);
+        if (read.ok) return read.bytes;
+        if (read.code === 'AccessDenied')
+            throw new SisError('SIS.0609', 'download audio from obs failed: AccessDenied');
+        throw new SisError('SIS.30003', `download audio from obs failed: ${read.code}`);
     }
     let response: Response;
     try {
@@ -333,7 +346,7 @@ export function handleTranscriberCreate(core: Core, call: Call): Reply {
     if (body.data_url === undefined || body.data_url === null || body.data_url === '') {
         throw new SisError('SIS.0032', 'data url is empty');
     }
-    const url = parseServiceUrl(body.data_url, 4096);
+    const url = parseServiceUrl(core, body.data_url, 4096, true);
     if (!url) throw new SisError('SIS.0608', 'data url is invalid');
     const store = core.jobs.jobs;
     const now = core.ctx.clock.now();
@@ -361,7 +374,7 @@ export function handleTranscriberQuery(core: Core, _call: Call, jobId: string): 
     const now = core.ctx.clock.now();
     if (job?.outcome && now >= job.readyAt + core.ctx.limits.resultTtlMs) store.delete(jobId);
     if (!job || !store.has(jobId)) {
-        // Undocumented code/status; the emulator's choice per rest.md §2.2.
+        // Undocumented code/status; the emulator's choice per docs/protocol/rest.md §2.2.
         throw new SisError('SIS.0031', 'task id is not found');
     }
     return jobView(core, job);

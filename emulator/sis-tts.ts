@@ -1,4 +1,4 @@
-// POST /v1/{project_id}/tts — text to speech, ≤ 500 characters (rest.md §4).
+// POST /v1/{project_id}/tts — text to speech, ≤ 500 characters (docs/protocol/rest.md §4).
 
 import { synthesize } from './audio';
 import type { Call, Core } from './core';
@@ -56,7 +56,7 @@ const PREMIUM_VOICES = [
     'huaxiaoquan',
 ].map((name) => `chinese_${name}_common`);
 
-/** The union of the voice lists of rest.md §4.3 (the list grew over time). */
+/** The union of the voice lists of docs/protocol/rest.md §4.3 (the list grew over time). */
 export const TTS_VOICES: ReadonlySet<string> = new Set([
     ...COMMON_VOICES,
     ...PREMIUM_VOICES,

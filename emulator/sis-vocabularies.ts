@@ -1,52 +1,17 @@
-// Hot-word vocabularies: /v1/{project_id}/asr/vocabularies[/{vocabulary_id}] (rest.md §5).
+// Hot-word vocabularies: /v1/{project_id}/asr/vocabularies[/{vocabulary_id}] (docs/protocol/rest.md §5).
 
 import { randomUUID } from 'node:crypto';
 import type { Call, Core } from './core';
 import { queryValue } from './core';
 import { apiNotFound, type Reply, SisError } from './reply';
 import { type JsonObject, jsonBody } from './sis-common';
-
-export interface Vocabulary {
-    vocabulary_id: string;
-    name: string;
-    description: string;
-    language: string;
-    contents: string[];
-}
+import type { Vocabulary, VocabularyStore } from './stores';
 
 const MAX_VOCABULARIES = 10;
 const MAX_WORDS = 10_000;
 const MAX_WORD_BYTES = 32;
 const NAME = /^[A-Za-z0-9_#-]+$/;
 const WORD = /^[A-Za-z\p{Script=Han}]+$/u;
-
-export class VocabularyStore {
-    private readonly items = new Map<string, Vocabulary>();
-
-    has(id: string): boolean {
-        return this.items.has(id);
-    }
-
-    get(id: string): Vocabulary | undefined {
-        return this.items.get(id);
-    }
-
-    list(): Vocabulary[] {
-        return [...this.items.values()];
-    }
-
-    put(vocabulary: Vocabulary): void {
-        this.items.set(vocabulary.vocabulary_id, vocabulary);
-    }
-
-    delete(id: string): boolean {
-        return this.items.delete(id);
-    }
-
-    get size(): number {
-        return this.items.size;
-    }
-}
 
 function validate(store: VocabularyStore, body: JsonObject, selfId?: string): Omit<Vocabulary, 'vocabulary_id'> {
     const name = body.name;

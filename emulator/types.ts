@@ -111,6 +111,8 @@ export interface LogEntry {
     /** For JSON requests: the parsed body with `data`/`password` fields masked or shortened. */
     body?: unknown;
     error_code?: string;
+    /** `X-Request-Id` of the answer (absent when the socket was reset without one). */
+    request_id?: string;
     /** WebSocket: number of binary frames and bytes received, commands seen. */
     ws?: { frames: number; bytes: number; commands: string[] };
 }

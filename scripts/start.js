@@ -86,7 +86,11 @@ async function main() {
     let emulator;
     if (!cloud) {
         const { startEmulator } = require(path.join(root, 'dist', 'emulator', 'index.js'));
-        emulator = await startEmulator({ port: Number(process.env.SIS_EMULATOR_PORT || 8790) });
+        // SIS may read the demo bucket, as after the console's "configure OBS access" (flash needs it).
+        emulator = await startEmulator({
+            port: Number(process.env.SIS_EMULATOR_PORT || 8790),
+            obsGrantSis: ['sis-audio-stage'],
+        });
         const c = emulator.config();
         Object.assign(env, {
             SIS_REGION: c.region,

@@ -1,4 +1,4 @@
-// TTS voices (`property`) and what each allows (sis-api/rest.md §4.3, websocket.md §3.1).
+// TTS voices (`property`) and what each allows (docs/protocol/rest.md §4.3, docs/protocol/websocket.md §3.1).
 
 const COMMON = [
     'chinese_xiaoqi_common',

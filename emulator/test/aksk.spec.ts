@@ -1,9 +1,8 @@
-// AK/SK signature verification: every vector of vectors/aksk.json replayed from its wire form.
+// AK/SK signature verification: every vector of test/fixtures/signing/aksk.json replayed from its wire form.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import path from 'node:path';
+import { readVectors } from '../../test/helpers/vectors';
 import { parseSdkDate } from '../auth-aksk';
 import { type Emulator, startEmulator } from '../index';
 import { type Answer, send, signAksk, TestClock } from './helpers';
@@ -25,9 +24,7 @@ interface VectorFile {
     }[];
 }
 
-const VECTORS = JSON.parse(
-    readFileSync(path.resolve(__dirname, '../../../shared/sis-api/vectors/aksk.json'), 'utf8'),
-) as VectorFile;
+const VECTORS = readVectors<VectorFile>('aksk.json');
 const VECTOR_DATE = parseSdkDate('20250102T030405Z') ?? 0;
 
 function replay(emu: Emulator, wire: Wire): Promise<Answer> {
@@ -62,7 +59,7 @@ function upgrade(emu: Emulator, wire: Wire): Promise<number> {
     });
 }
 
-describe('emulator AK/SK verification (vectors/aksk.json)', () => {
+describe('emulator AK/SK verification (test/fixtures/signing/aksk.json)', () => {
     let emu: Emulator;
     const clock = new TestClock(VECTOR_DATE);
 

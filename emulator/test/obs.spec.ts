@@ -1,9 +1,8 @@
-// OBS: vectors/obs.json replayed (header signatures, pre-signed URLs) and the object operations.
+// OBS: test/fixtures/signing/obs.json replayed (header signatures, pre-signed URLs) and the object operations.
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readVectors } from '../../test/helpers/vectors';
 import { type Emulator, startEmulator } from '../index';
 import { presign, send, signObs, TestClock } from './helpers';
 
@@ -16,10 +15,10 @@ interface ObsVector {
     expires?: number;
 }
 
-const FILE = JSON.parse(readFileSync(path.resolve(__dirname, '../../../shared/sis-api/vectors/obs.json'), 'utf8')) as {
+const FILE = readVectors<{
     generator: { pinned_epoch: number };
     vectors: ObsVector[];
-};
+}>('obs.json');
 const PINNED = FILE.generator.pinned_epoch * 1000;
 const byId = (id: string): ObsVector => {
     const v = FILE.vectors.find((x) => x.id === id);
@@ -47,7 +46,7 @@ function replayUrl(emu: Emulator, v: ObsVector, method: string, body?: Buffer, e
     return send(emu.url, method, target, { ...v.actual_signed_request_headers, Host: host, ...extra }, body);
 }
 
-describe('emulator OBS (vectors/obs.json)', () => {
+describe('emulator OBS (test/fixtures/signing/obs.json)', () => {
     let emu: Emulator;
     const clock = new TestClock(PINNED);
 

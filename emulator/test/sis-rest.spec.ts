@@ -1,4 +1,4 @@
-// SIS REST APIs: success paths and every documented validation error (errors.md §4 statuses).
+// SIS REST APIs: success paths and every documented validation error (docs/protocol/errors.md §4 statuses).
 
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -33,7 +33,12 @@ describe('emulator SIS REST', () => {
     };
 
     before(async () => {
-        emu = await startEmulator({ limits: { jobDelayMs: 100 } });
+        // SIS may read the staging bucket; the local web server below lives on loopback.
+        emu = await startEmulator({
+            limits: { jobDelayMs: 100 },
+            obsGrantSis: ['sis-audio-stage'],
+            allowLoopbackUrls: true,
+        });
         token = emu.issueToken();
         wav16k = await tts('打开客厅的灯。', { audio_format: 'wav', sample_rate: '16000' });
         wav8k = await tts('转人工服务。', { audio_format: 'wav', sample_rate: '8000' });
@@ -365,7 +370,11 @@ describe('emulator SIS REST', () => {
 
         it('forgets results after resultTtlMs (task id is not found)', async () => {
             const clock = new TestClock(Date.now());
-            const own = await startEmulator({ clock, limits: { jobDelayMs: 1000, resultTtlMs: 60_000 } });
+            const own = await startEmulator({
+                clock,
+                limits: { jobDelayMs: 1000, resultTtlMs: 60_000 },
+                obsGrantSis: ['sis-audio-stage'],
+            });
             try {
                 const t = own.issueToken();
                 own.putObject(own.account.bucket, 'a.wav', Buffer.from(wav8k, 'base64'));

@@ -1,4 +1,4 @@
-// START validation for RASR (websocket.md §1.3–1.4) and WebSocket short-audio (§2).
+// START validation for RASR (docs/protocol/websocket.md §1.3–1.4) and WebSocket short-audio (§2).
 import { type RawFormat, rawFormat, sampleRateOfProperty } from '../audio';
 import type { StreamConfig, StreamMode } from './recognizer';
 

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
+import { upgradeRequestId } from '../reply';
 import type { EmulatorContext, FaultKind, FaultSpec, LogEntry, Principal, RouteName } from '../types';
 
 export const WS_FAULTS: readonly FaultKind[] = ['ws-close', 'ws-error', 'ws-fatal'];
@@ -54,6 +55,7 @@ export class Connection {
             status: 101,
             auth: principal.kind,
             headers: maskHeaders(req),
+            request_id: upgradeRequestId(req),
             ws: { frames: 0, bytes: 0, commands: [] },
         };
         try {

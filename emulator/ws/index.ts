@@ -3,6 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { upgradeRequestId } from '../reply';
 import type { EmulatorContext, Principal, RouteName, UpgradeHandler } from '../types';
 import { Connection } from './connection';
 import { RasrSession } from './rasr-session';
@@ -12,7 +13,13 @@ import { RttsSession } from './rtts-session';
 // One server for every upgrade: `noServer` mode only performs handshakes, it holds no sockets.
 let server: WebSocketServer | undefined;
 function wss(): WebSocketServer {
-    server ??= new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4 * 1024 * 1024 });
+    if (!server) {
+        server = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4 * 1024 * 1024 });
+        // The 101 answer carries the gateway's X-Request-Id like every other answer.
+        server.on('headers', (headers: string[], req: IncomingMessage) => {
+            headers.push(`X-Request-Id: ${upgradeRequestId(req)}`);
+        });
+    }
     return server;
 }
 
@@ -22,12 +29,13 @@ export function rasrModeOf(url: string | undefined): StreamMode | undefined {
     return m ? (m[1] as StreamMode) : undefined;
 }
 
-function reject(socket: Duplex, status: number, code: string, message: string): void {
-    const body = JSON.stringify({ error_code: code, error_msg: message });
+function reject(req: IncomingMessage, socket: Duplex, status: number, code: string, message: string): void {
+    const id = upgradeRequestId(req);
+    const body = JSON.stringify({ error_code: code, error_msg: message, request_id: id });
     try {
         socket.end(
             `HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : 'Internal Server Error'}\r\n` +
-                `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+                `Content-Type: application/json\r\nX-Request-Id: ${id}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
         );
     } catch {
         socket.destroy();
@@ -60,7 +68,13 @@ function upgrade(
 export const handleRasrUpgrade: UpgradeHandler = (ctx, req, socket, head, principal) => {
     const mode = rasrModeOf(req.url);
     if (!mode)
-        return reject(socket, 404, 'APIG.0101', 'The API does not exist or has not been published in the environment.');
+        return reject(
+            req,
+            socket,
+            404,
+            'APIG.0101',
+            'The API does not exist or has not been published in the environment.',
+        );
     upgrade(ctx, req, socket, head, principal, 'rasr', (conn) => new RasrSession(conn, mode));
 };
 

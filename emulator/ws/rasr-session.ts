@@ -1,4 +1,4 @@
-// One RASR (or WebSocket short-audio) connection: the state machine of websocket.md §1.8.
+// One RASR (or WebSocket short-audio) connection: the state machine of docs/protocol/websocket.md §1.8.
 // Processing is synchronous, so the ENDING state of the table lasts no longer than the handling
 // of the END command itself.
 import type { RawData } from 'ws';

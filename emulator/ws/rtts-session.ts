@@ -1,4 +1,4 @@
-// One real-time TTS connection (websocket.md §3): one synthesis, streamed as binary chunks of
+// One real-time TTS connection (docs/protocol/websocket.md §3): one synthesis, streamed as binary chunks of
 // about 100 ms, with subtitle RESULTs after each sentence's audio when asked, then END.
 import {
     DEFAULT_VOICE,

@@ -11,7 +11,7 @@ import {
     presignObsUrl,
     signObsRequest,
 } from '../../nodes/lib/cloud/obs-signature';
-import { readJson } from '../helpers/shared';
+import { readVectors } from '../helpers/vectors';
 
 interface VectorRequest {
     method: string;
@@ -43,7 +43,7 @@ interface VectorFile {
     vectors: Vector[];
 }
 
-const file = readJson<VectorFile>('vectors/obs.json');
+const file = readVectors<VectorFile>('obs.json');
 const PINNED = new Date(file.generator.pinned_epoch * 1000);
 const BUCKET = 'sis-audio-stage';
 
@@ -73,7 +73,7 @@ function callerHeaders(h: Record<string, string>): Record<string, string> {
 }
 
 describe('obs-signature', () => {
-    describe('vectors/obs.json: OBS header signatures', () => {
+    describe('obs.json: OBS header signatures', () => {
         const headerVectors = file.vectors.filter((v) => v.signature_type === 'obs-header');
 
         it('has the expected header vectors', () => {
@@ -116,7 +116,7 @@ describe('obs-signature', () => {
         }
     });
 
-    describe('vectors/obs.json: pre-signed URLs', () => {
+    describe('obs.json: pre-signed URLs', () => {
         const queryVectors = file.vectors.filter((v) => v.signature_type === 'obs-query');
 
         it('has the three URL vectors', () => {

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { buildQuery, canonicalQuery, canonicalUri, encodeRfc3986, signRequest } from '../../nodes/lib/cloud/signer';
-import { readJson } from '../helpers/shared';
+import { readVectors } from '../helpers/vectors';
 
 interface VectorInput {
     ak: string;
@@ -29,7 +29,7 @@ interface Vector {
     };
 }
 
-const file = readJson<{ vectors: Vector[] }>('vectors/aksk.json');
+const file = readVectors<{ vectors: Vector[] }>('aksk.json');
 
 function dateOf(x: string): Date {
     const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(x);

@@ -1,7 +1,7 @@
 // The project's own SIS emulator, started in-process on loopback for a test suite.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { type Emulator, type EmulatorOptions, startEmulator } from '../../emulator/index';
+import { DEFAULT_ACCOUNT, type Emulator, type EmulatorOptions, startEmulator } from '../../emulator/index';
 
 export type { Emulator };
 
@@ -9,8 +9,18 @@ import { CANARY, CANARY_PASSWORD } from './canary';
 
 export { CANARY, CANARY_PASSWORD };
 
+/**
+ * The emulator with canary secrets. SIS may read the account's staging bucket (as after the
+ * console's "configure OBS access"), which flash recognition of OBS objects needs; pass
+ * `obsGrantSis: []` to keep it private.
+ */
 export async function startCanaryEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
-    return startEmulator({ ...opts, account: { sk: CANARY, password: CANARY_PASSWORD, ...opts.account } });
+    const bucket = opts.account?.bucket ?? DEFAULT_ACCOUNT.bucket;
+    return startEmulator({
+        obsGrantSis: [bucket],
+        ...opts,
+        account: { sk: CANARY, password: CANARY_PASSWORD, ...opts.account },
+    });
 }
 
 /**
@@ -115,13 +125,16 @@ export async function startEmulatorProcess(args: string[] = []): Promise<Emulato
     const { spawn } = require('node:child_process') as typeof import('node:child_process');
     const path = require('node:path') as typeof import('node:path');
     const cli = path.resolve(__dirname, '../../dist/emulator/cli.js');
-    const child = spawn(process.execPath, [cli, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const grant = ['--obs-grant-sis', DEFAULT_ACCOUNT.bucket];
+    const child = spawn(process.execPath, [cli, '--port', '0', ...grant, ...args], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let text = '';
     const url = await new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`the emulator did not start: ${text}`)), 10_000);
         child.stdout?.on('data', (chunk: Buffer) => {
             text += chunk.toString('utf8');
-            const m = /listening on (http:\/\/\S+)/.exec(text);
+            const m = /listening on (https?:\/\/\S+)/.exec(text);
             if (m) {
                 clearTimeout(timer);
                 resolve(m[1]);

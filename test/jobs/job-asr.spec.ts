@@ -80,7 +80,8 @@ describe(`sis-job-asr on Node-RED ${nodeRedVersion()}`, function () {
 
     before(async () => {
         helper.settings({ sisJobAsrPollMs: POLL_MS } as unknown as Parameters<typeof helper.settings>[0]);
-        emu = await startCanaryEmulator({ limits: { jobDelayMs: JOB_DELAY_MS } });
+        // The audio server and the callback receiver of this suite live on 127.0.0.1.
+        emu = await startCanaryEmulator({ limits: { jobDelayMs: JOB_DELAY_MS }, allowLoopbackUrls: true });
         for (const name of ['zh_16k.wav', 'zh_8k.wav', 'stereo_16k.wav'])
             emu.transcripts.register(fixture(name), transcript(name));
     });
