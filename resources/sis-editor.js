@@ -27,44 +27,58 @@
         select.val(current);
     }
 
+    const PLACEHOLDER =
+        /<div class="form-row([^"]*)" data-sis-(flag|select|input)="(\w+)"((?: data-sis-[a-z]+(?:="[^"]*")?)*)><\/div>/g;
+
     /**
-     * Builds the yes/no rows of the open dialog of `node`. Each row is a placeholder in the
-     * template, `<div class="form-row" data-sis-flag="add_punc"></div>` (optional: `data-sis-icon`,
-     * a Font Awesome class for the label; `data-sis-indent`, for an option that belongs to the row
-     * above it). It becomes a label (catalogue key `<type>.label.<field>`) and a select
-     * `#node-input-<field>` offering the field's default first, then the other answer
-     * (`<type>.flag.yes`, `<type>.flag.no`), set to the node's value. Call it first in
-     * oneditprepare: Node-RED reads the selects when the dialog is saved.
-     * @param {object} node the node being edited (`this` in oneditprepare)
+     * Expands the row placeholders of a node template (the text of its
+     * `<script type="text/html" data-template-name="<type>">`) into the rows Node-RED fills in:
+     *
+     *     <div class="form-row" data-sis-flag="add_punc"></div>         a yes/no select
+     *     <div class="form-row" data-sis-select="property"></div>       an empty select, 70% wide
+     *     <div class="form-row" data-sis-input="config"></div>          a text input
+     *
+     * Each gets the label `<type>.label.<field>` (with `data-sis-icon="fa-…"`, an icon before it;
+     * with `data-sis-indent`, indented as an option of the row above) and the control
+     * `#node-input-<field>`. A yes/no select offers the field's default (from `defaults`) first,
+     * then the other answer, labelled `<type>.flag.yes` and `<type>.flag.no`. Other classes of the
+     * row stay. Returns the expanded text; no DOM, so it also runs outside a browser.
+     * @param {string} type node type, the prefix of the catalogue keys
+     * @param {string} html template text
+     * @param {object} defaults the node definition's `defaults`
+     * @returns {string}
      */
-    function flagRows(node) {
-        const defaults = node._def.defaults;
-        $('[data-sis-flag]').each((_, el) => {
-            const row = $(el);
-            if (row.children().length) return;
-            const field = row.attr('data-sis-flag');
-            const first = defaults[field] && defaults[field].value === 'no' ? 'no' : 'yes';
+    function expand(type, html, defaults) {
+        return html.replace(PLACEHOLDER, (_, classes, kind, field, extra) => {
             const id = `node-input-${field}`;
-            const label = $('<label>').attr('for', id).appendTo(row);
-            if (row.attr('data-sis-icon')) {
-                $('<i>')
-                    .addClass(`fa ${row.attr('data-sis-icon')}`)
-                    .appendTo(label);
-                label.append(' ');
+            const icon = /data-sis-icon="([^"]*)"/.exec(extra);
+            const indent = / data-sis-indent\b/.test(extra) ? ' style="padding-left: 20px"' : '';
+            const label =
+                `<label for="${id}"${indent}>${icon ? `<i class="fa ${icon[1]}"></i> ` : ''}` +
+                `<span data-i18n="${type}.label.${field}"></span></label>`;
+            let control = `<input type="text" id="${id}">`;
+            if (kind === 'select') control = `<select id="${id}" style="width: 70%"></select>`;
+            if (kind === 'flag') {
+                const first = (defaults[field] || {}).value === 'no' ? 'no' : 'yes';
+                const options = [first, first === 'yes' ? 'no' : 'yes'].map(
+                    (answer) => `<option value="${answer}" data-i18n="${type}.flag.${answer}"></option>`,
+                );
+                control = `<select id="${id}">${options.join('')}</select>`;
             }
-            $('<span>')
-                .text(node._(`${node.type}.label.${field}`))
-                .appendTo(label);
-            if (row.is('[data-sis-indent]')) label.css('padding-left', '20px');
-            const select = $('<select>').attr('id', id).appendTo(row);
-            for (const answer of [first, first === 'yes' ? 'no' : 'yes']) {
-                $('<option>')
-                    .val(answer)
-                    .text(node._(`${node.type}.flag.${answer}`))
-                    .appendTo(select);
-            }
-            if (node[field] !== undefined) select.val(node[field]);
+            return `<div class="form-row${classes}">\n        ${label}\n        ${control}\n    </div>`;
         });
+    }
+
+    /**
+     * Expands, in the page, the placeholders of the template of `type` (see expand) with the
+     * defaults it was registered with. Call it right after RED.nodes.registerType: the editor adds
+     * a module's templates to the page together, before their scripts run, and reads a template
+     * each time it opens a dialog.
+     * @param {string} type
+     */
+    function template(type) {
+        const script = $(`script[data-template-name="${type}"]`);
+        script.text(expand(type, script.text(), RED.nodes.getType(type).defaults));
     }
 
     // Labels from the catalogue of the node's type (`this` is the node, or for the palette the
@@ -76,7 +90,8 @@
 
     global.SisEditor = {
         fill,
-        flagRows,
+        expand,
+        template,
         paletteLabel,
         label: function () {
             return this.name || paletteLabel.call(this);
