@@ -1,5 +1,6 @@
 // Build: clean dist/, compile with tsc, then copy the editor assets beside the compiled nodes,
 // because Node-RED only looks for .html, icons/ and locales/ next to each node's .js file.
+// (resources/, the editor script the templates share, is served from the package root: not copied.)
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');

@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import * as vm from 'node:vm';
 
 const ROOT = path.resolve(__dirname, '..');
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
@@ -14,6 +15,23 @@ const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as
 };
 const DIST = path.join(ROOT, 'dist', 'nodes');
 const LANGS = ['en-US', 'zh-CN'];
+
+// The editor code the templates share: served from the package's resources/ folder (not dist).
+const EDITOR_SCRIPT = path.join(ROOT, 'resources', 'sis-editor.js');
+const EDITOR_SCRIPT_TAG = `<script src="resources/${pkg.name}/sis-editor.js"></script>`;
+
+/** A template as the editor shows it: its row placeholders expanded by resources/sis-editor.js. */
+function expandedTemplate(type: string, html: string): string {
+    if (!html.includes('SisEditor')) return html;
+    const window: { SisEditor?: { expand(type: string, html: string, defaults: object): string } } = {};
+    vm.runInNewContext(readFileSync(EDITOR_SCRIPT, 'utf8'), { window });
+    let out = window.SisEditor!.expand(type, html, {});
+    // The label helpers read these keys of the node's type.
+    if (html.includes('SisEditor.paletteLabel') || html.includes('SisEditor.label')) out += `_('${type}.paletteLabel')`;
+    if (html.includes('SisEditor.inputLabels')) out += `_('${type}.label.input')`;
+    if (html.includes('SisEditor.outputLabels')) out += `_('${type}.label.output-port')`;
+    return out;
+}
 
 describe('package layout', () => {
     it('has the contract name, keyword, engines and Node-RED range', () => {
@@ -60,8 +78,19 @@ describe('package layout', () => {
                 });
             }
 
-            it('uses only catalog keys that exist in every language', () => {
+            it('loads resources/sis-editor.js before it uses SisEditor, and every placeholder expands', () => {
                 const html = readFileSync(path.join(DIST, `${type}.html`), 'utf8');
+                if (!html.includes('SisEditor')) return;
+                const tag = html.indexOf(EDITOR_SCRIPT_TAG);
+                assert.ok(tag >= 0, EDITOR_SCRIPT_TAG);
+                assert.ok(tag < html.indexOf('SisEditor'), 'the script is loaded before it is used');
+                assert.ok(existsSync(EDITOR_SCRIPT), 'resources/sis-editor.js');
+                assert.ok(pkg.files.includes('resources'), 'package.json files includes resources');
+                assert.doesNotMatch(expandedTemplate(type, html), /data-sis-/);
+            });
+
+            it('uses only catalog keys that exist in every language', () => {
+                const html = expandedTemplate(type, readFileSync(path.join(DIST, `${type}.html`), 'utf8'));
                 const keys = new Set<string>();
                 for (const m of html.matchAll(/data-i18n="(?:\[[a-z]+\])?([\w-]+\.[\w.-]+)"/g)) keys.add(m[1]);
                 for (const m of html.matchAll(/_\('([\w-]+\.[\w.-]+)'/g)) keys.add(m[1]);

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { configFor, type Emulator, startCanaryEmulator } from '../helpers/emulator';
 import { fixture, transcript } from '../helpers/fixtures';
 import { nodeRedVersion } from '../helpers/nr';
@@ -144,6 +144,47 @@ declare const RED: {
     sidebar: { show(tab: string): void; help: { show(type: string): void } };
 };
 
+type EditedNode = Record<string, unknown> & { _def: { defaults: Record<string, { value?: unknown }> } };
+
+/**
+ * The rows the templates take from resources/sis-editor.js, in an open dialog: the configuration
+ * select Node-RED makes of the config row, lists with options and the node's value, and each yes/no
+ * select offering its default first and showing the node's (flipped) value.
+ */
+async function checkSharedRows(page: Page, tray: Locator, id: string): Promise<void> {
+    assert.equal(await tray.locator('select#node-input-config').count(), 1, `${id}: config select`);
+    // (No named functions inside: the page has no __name helper for the names the test build keeps.)
+    const state = await page.evaluate((nid) => {
+        const node = RED.nodes.node(nid) as EditedNode;
+        return Object.entries(node._def.defaults).map(([field, d]) => {
+            const el = document.querySelector(`#node-input-${field}`) as HTMLSelectElement | null;
+            const options = el && el.tagName === 'SELECT' ? Array.from(el.options) : [];
+            return {
+                field,
+                flag: d.value === 'yes' || d.value === 'no',
+                options: options.map((o) => o.value),
+                texts: options.map((o) => o.textContent ?? ''),
+                value: el?.value,
+                node: node[field],
+                other: d.value === 'yes' ? 'no' : 'yes',
+                def: d.value,
+            };
+        });
+    }, id);
+    for (const f of state.filter((r) => r.flag)) {
+        assert.deepEqual(f.options, [f.def, f.other], `${id}.${f.field}: options, default first`);
+        assert.equal(f.value, f.node, `${id}.${f.field}: the node's value`);
+        assert.ok(
+            f.texts.every((t) => t && !/\.flag\./.test(t)),
+            `${id}.${f.field}: translated answers ${f.texts}`,
+        );
+    }
+    for (const l of state.filter((r) => r.field === 'property' || r.field === 'audio_format')) {
+        assert.ok(l.options.length > 1, `${id}.${l.field}: filled (${l.options.length})`);
+        if (l.node !== undefined) assert.equal(l.value, l.node, `${id}.${l.field}: the node's value`);
+    }
+}
+
 const haveBrowser = existsSync(CHROMIUM);
 
 describe(`editor in headless Chromium on Node-RED ${nodeRedVersion()}`, function () {
@@ -182,6 +223,24 @@ describe(`editor in headless Chromium on Node-RED ${nodeRedVersion()}`, function
         if (userDir) removeUserDir(userDir);
     });
 
+    it('serves resources/sis-editor.js to the editor, installed as a module and from nodesDir', async () => {
+        const script = '/resources/node-red-contrib-huaweicloud-sis/sis-editor.js';
+        const source = readFileSync(path.join(ROOT, 'resources', 'sis-editor.js'), 'utf8');
+        // The default of startRed: nodesDir at the package root, which Node-RED loads as a module.
+        const fromNodesDir = await startRed();
+        try {
+            for (const url of [red.url, fromNodesDir.url]) {
+                const res = await fetch(`${url}${script}`);
+                assert.equal(res.status, 200, url);
+                assert.match(res.headers.get('content-type') ?? '', /javascript/);
+                assert.equal(await res.text(), source);
+            }
+        } finally {
+            await fromNodesDir.stop();
+            removeUserDir(fromNodesDir.userDir);
+        }
+    });
+
     for (const [locale, lang] of [
         ['en-US', 'en-US'],
         ['zh-CN', 'zh-CN'],
@@ -200,10 +259,18 @@ describe(`editor in headless Chromium on Node-RED ${nodeRedVersion()}`, function
                 }
                 for (const type of TYPES) {
                     const id = type === 'sis-short-asr' ? 'asr' : `n-${type}`;
-                    await page.evaluate((nid) => RED.editor.edit(RED.nodes.node(nid)), id);
+                    // Every yes/no field set to its non-default answer first, for its dialog to show.
+                    await page.evaluate((nid) => {
+                        const node = RED.nodes.node(nid) as EditedNode;
+                        for (const [field, d] of Object.entries(node._def.defaults)) {
+                            if (d.value === 'yes' || d.value === 'no') node[field] = d.value === 'yes' ? 'no' : 'yes';
+                        }
+                        RED.editor.edit(node);
+                    }, id);
                     const tray = page.locator('#red-ui-editor-stack .red-ui-tray').last();
                     await tray.locator('#node-input-config').waitFor({ state: 'attached', timeout: 10_000 });
                     await page.waitForTimeout(200);
+                    await checkSharedRows(page, tray, id);
                     const text = (await tray.innerText()).replace(/\s+/g, ' ');
                     assert.doesNotMatch(text, /sis-[a-z-]+\.[a-z]/, `raw catalogue key in the ${type} dialog`);
                     const labels = catalog(lang, type).label as Record<string, string>;

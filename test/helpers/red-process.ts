@@ -1,7 +1,7 @@
 // A real Node-RED in its own process, for what the test helper cannot show: a stop and a start of
 // the whole runtime, persistent context stores, deploys through the admin API. It runs
 // `<module>/red.js` (NODE_RED_MODULE, e.g. `node-red-5`) with a temporary user directory whose
-// settings load this package's built nodes from `dist/nodes`.
+// settings load this package (its built nodes in `dist/nodes`) through `nodesDir`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
@@ -9,7 +9,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { delay } from './wait';
 
-const DIST_NODES = path.resolve(__dirname, '../../dist/nodes');
+// The package root, not dist/nodes: a nodesDir entry with a package.json that has a "node-red"
+// section loads as a module, as an installed package does, and only a module's resources/ folder
+// is served to the editor (from dist/nodes, resources/node-red-contrib-huaweicloud-sis/sis-editor.js
+// answers 404 and the editor never finishes loading the nodes).
+const PACKAGE_ROOT = path.resolve(__dirname, '../..');
 const NODE_RED_MODULE = process.env.NODE_RED_MODULE ?? 'node-red';
 
 export interface RedProcessOptions {
@@ -64,7 +68,7 @@ function writeSettings(userDir: string, port: number, extra: Record<string, unkn
         userDir,
         flowFile: 'flows.json',
         credentialSecret: false,
-        nodesDir: [DIST_NODES],
+        nodesDir: [PACKAGE_ROOT],
         telemetry: { enabled: false, updateNotification: false },
         diagnostics: { enabled: false, ui: false },
         editorTheme: { tours: false, projects: { enabled: false } },
