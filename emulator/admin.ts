@@ -1,4 +1,5 @@
-// Admin API of the emulator only (no auth): faults, request log, transcripts, token expiry, config.
+// Admin API of the emulator only (no auth): faults, request log, transcripts, token expiry and
+// revocation, temporary AK/SK revocation, config.
 
 import { createHash } from 'node:crypto';
 import type { Call, Core } from './core';
@@ -95,6 +96,10 @@ export function handleAdmin(core: Core, call: Call): Reply {
         case 'POST /__emulator/tokens/expire':
             core.credentials.expireTokens();
             return { status: 200, json: { expired: true } };
+        case 'POST /__emulator/tokens/revoke':
+            return { status: 200, json: { revoked: core.credentials.revokeTokens() } };
+        case 'POST /__emulator/temporary-credentials/revoke':
+            return { status: 200, json: { revoked: core.credentials.revokeTemporary() } };
         case 'GET /__emulator/config':
             return { status: 200, json: emulatorConfig(core) };
         default:
