@@ -1,5 +1,5 @@
-// Admin API of the emulator only (no auth): faults, request log, transcripts, token expiry, config,
-// OBS bucket ACLs, the TLS CA certificate.
+// Admin API of the emulator only (no auth): faults, request log, transcripts, token expiry and
+// revocation, temporary AK/SK revocation, config, OBS bucket ACLs, the TLS CA certificate.
 
 import { createHash } from 'node:crypto';
 import type { Call, Core } from './core';
@@ -119,6 +119,10 @@ export function handleAdmin(core: Core, call: Call): Reply {
         case 'POST /__emulator/tokens/expire':
             core.credentials.expireTokens();
             return { status: 200, json: { expired: true } };
+        case 'POST /__emulator/tokens/revoke':
+            return { status: 200, json: { revoked: core.credentials.revokeTokens() } };
+        case 'POST /__emulator/temporary-credentials/revoke':
+            return { status: 200, json: { revoked: core.credentials.revokeTemporary() } };
         case 'GET /__emulator/config':
             return { status: 200, json: emulatorConfig(core) };
         case 'GET /__emulator/obs/acl':

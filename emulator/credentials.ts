@@ -38,9 +38,11 @@ export interface TokenRecord {
     projectId?: string;
     issuedAt: number;
     expiresAt: number;
+    /** Invalidated before its expiry (password change, sessions revoked): "The token must be updated." */
+    revoked?: boolean;
 }
 
-export type TokenCheck = { ok: true; record: TokenRecord } | { ok: false; detail: string };
+export type TokenCheck = { ok: true; record: TokenRecord } | { ok: false; detail: string; revoked?: boolean };
 
 export class CredentialStore {
     private readonly keys = new Map<string, KeyRecord>();
@@ -82,6 +84,7 @@ export class CredentialStore {
     checkToken(token: string): TokenCheck {
         const record = this.tokens.get(token);
         if (!record) return { ok: false, detail: 'decrypt token fail' };
+        if (record.revoked) return { ok: false, detail: 'The token must be updated.', revoked: true };
         if (this.clock.now() >= record.expiresAt) {
             return { ok: false, detail: `token expires, expires_at: ${isoMicros(record.expiresAt)}` };
         }
@@ -92,6 +95,23 @@ export class CredentialStore {
     expireTokens(): void {
         const now = this.clock.now();
         for (const record of this.tokens.values()) record.expiresAt = Math.min(record.expiresAt, now);
+    }
+
+    /** Every token issued so far is invalidated (as a password change does); returns how many. */
+    revokeTokens(): number {
+        for (const record of this.tokens.values()) record.revoked = true;
+        return this.tokens.size;
+    }
+
+    /** Every temporary AK/SK issued so far stops existing (the vectors' key stays); returns how many. */
+    revokeTemporary(): number {
+        let count = 0;
+        for (const [ak, key] of this.keys) {
+            if (key.kind !== 'temporary-aksk' || ak === VECTOR_TEMPORARY.ak) continue;
+            this.keys.delete(ak);
+            count++;
+        }
+        return count;
     }
 
     issueTemporary(durationSeconds: number): TemporaryCredential {

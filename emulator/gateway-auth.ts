@@ -3,7 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { ALGORITHM, type SignedRequest } from './auth-aksk';
 import type { Core } from './core';
-import { authFailure, type Reply, sisReply } from './reply';
+import { apigReply, authFailure, type Reply, sisReply } from './reply';
 import type { Principal } from './types';
 
 export type AuthOutcome = { ok: true; principal: Principal } | { ok: false; reply: Reply };
@@ -21,7 +21,11 @@ export function authenticate(core: Core, request: SignedRequest): AuthOutcome {
     const token = single(request.headers, 'x-auth-token');
     if (token !== undefined && token !== '') {
         const check = core.credentials.checkToken(token.trim());
-        if (!check.ok) return { ok: false, reply: authFailure(check.detail) };
+        if (!check.ok) {
+            // An invalidated token has its own code (auth.md §4.7, errors.md).
+            const reply = check.revoked ? apigReply(401, 'APIG.0307', check.detail) : authFailure(check.detail);
+            return { ok: false, reply };
+        }
         return {
             ok: true,
             principal: { kind: 'token', projectId: check.record.projectId ?? '' },

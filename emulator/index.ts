@@ -103,6 +103,10 @@ export interface Emulator {
     issueToken(): string;
     /** Every token issued so far answers 401 APIG.0301 "token expires" from now on. */
     expireTokens(): void;
+    /** Every token issued so far answers 401 APIG.0307 "The token must be updated." from now on. */
+    revokeTokens(): number;
+    /** Every temporary AK/SK issued so far is unknown from now on (OBS: 403 InvalidAccessKeyId). */
+    revokeTemporaryCredentials(): number;
     /** Stores an object in the emulated OBS (creating the bucket if needed). */
     putObject(bucket: string, key: string, bytes: Buffer, contentType?: string): void;
     /** Changes a bucket's ACL (creating the bucket if needed) and returns it. */
@@ -183,6 +187,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         config: () => emulatorConfig(core) as unknown as EmulatorConfig,
         issueToken: () => credentials.issueToken(true).token,
         expireTokens: () => credentials.expireTokens(),
+        revokeTokens: () => credentials.revokeTokens(),
+        revokeTemporaryCredentials: () => credentials.revokeTemporary(),
         putObject: (bucket, key, bytes, contentType = 'application/octet-stream') => {
             writeObject(core, bucket, key, bytes, contentType);
         },

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { type Emulator, startEmulator } from '../index';
-import { send, signAksk } from './helpers';
+import { send, signAksk, signObs } from './helpers';
 
 function tokenBody(emu: Emulator, over: { password?: string; scope?: unknown } = {}): string {
     const a = emu.account;
@@ -116,6 +116,82 @@ describe('emulator IAM and gateway authentication', () => {
         const fresh = emu.issueToken();
         emu.expireTokens();
         assert.equal((await send(emu.url, 'POST', tts(), { 'X-Auth-Token': fresh }, ttsBody)).status, 401);
+    });
+
+    it('revokes every issued token: APIG.0307 on SIS, IAM and WebSocket upgrades; new tokens work', async () => {
+        const token = emu.issueToken();
+        assert.equal((await send(emu.url, 'POST', tts(), { 'X-Auth-Token': token }, ttsBody)).status, 200);
+        const revoked = await send(emu.url, 'POST', '/__emulator/tokens/revoke');
+        assert.equal(revoked.status, 200);
+        assert.ok((revoked.json.revoked as number) >= 1);
+        const refused = await send(emu.url, 'POST', tts(), { 'X-Auth-Token': token }, ttsBody);
+        assert.equal(refused.status, 401);
+        assert.equal(refused.json.error_code, 'APIG.0307');
+        assert.equal(refused.json.error_msg, 'The token must be updated.');
+        const securitytokens = await send(
+            emu.url,
+            'POST',
+            '/v3.0/OS-CREDENTIAL/securitytokens',
+            { 'X-Auth-Token': token },
+            JSON.stringify({ auth: { identity: { methods: ['token'], token: { duration_seconds: 900 } } } }),
+        );
+        assert.equal(securitytokens.status, 401);
+        assert.equal(securitytokens.json.error_code, 'APIG.0307');
+        const upgrade = await send(emu.url, 'GET', `/v1/${emu.account.projectId}/rasr/short-stream`, {
+            'X-Auth-Token': token,
+            Connection: 'Upgrade',
+            Upgrade: 'websocket',
+            'Sec-WebSocket-Version': '13',
+            'Sec-WebSocket-Key': Buffer.alloc(16, 1).toString('base64'),
+        });
+        assert.equal(upgrade.status, 401);
+        assert.equal(upgrade.json.error_code, 'APIG.0307');
+        assert.equal((await send(emu.url, 'POST', tts(), { 'X-Auth-Token': emu.issueToken() }, ttsBody)).status, 200);
+    });
+
+    it('revokes every issued temporary AK/SK: unknown to the gateway and to OBS', async () => {
+        const body = JSON.stringify({ auth: { identity: { methods: ['token'], token: { duration_seconds: 900 } } } });
+        const answer = await send(
+            emu.url,
+            'POST',
+            '/v3.0/OS-CREDENTIAL/securitytokens',
+            { 'X-Auth-Token': emu.issueToken() },
+            body,
+        );
+        const c = answer.json.credential as { access: string; secret: string; securitytoken: string };
+        const host = new URL(emu.url).host;
+        const signedTts = () =>
+            signAksk({
+                ak: c.access,
+                sk: c.secret,
+                method: 'POST',
+                host,
+                path: tts(),
+                body: ttsBody,
+                date: Date.now(),
+                securityToken: c.securitytoken,
+            }).headers;
+        assert.equal((await send(emu.url, 'POST', tts(), signedTts(), ttsBody)).status, 200);
+        const revoked = await send(emu.url, 'POST', '/__emulator/temporary-credentials/revoke');
+        assert.equal(revoked.status, 200);
+        assert.ok((revoked.json.revoked as number) >= 1);
+        assert.equal((await send(emu.url, 'POST', tts(), signedTts(), ttsBody)).status, 401);
+        const date = new Date().toUTCString();
+        const resource = `/${emu.account.bucket}/revoked.wav`;
+        const obsAnswer = await send(emu.url, 'GET', resource, {
+            Date: date,
+            'x-obs-security-token': c.securitytoken,
+            Authorization: signObs({
+                ak: c.access,
+                sk: c.secret,
+                method: 'GET',
+                resource,
+                date,
+                obsHeaders: { 'x-obs-security-token': c.securitytoken },
+            }),
+        });
+        assert.equal(obsAnswer.status, 403);
+        assert.match(obsAnswer.text, /InvalidAccessKeyId/);
     });
 
     it('lists projects by name with a token or an AK/SK signature', async () => {

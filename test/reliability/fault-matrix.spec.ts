@@ -91,6 +91,13 @@ const HTTP_CELLS: Cell[] = [
 
 const WS_CELLS: Cell[] = [
     {
+        name: '401 expired token at the handshake',
+        faults: (r) => [{ route: r as R, kind: 'token-expired', count: 1 }],
+        outcome: 'ok',
+        token: true,
+        websocket: true,
+    },
+    {
         name: 'WebSocket closed mid-stream',
         faults: (r) => [{ route: r as R, kind: 'ws-close', afterFrames: 2, count: 1 }],
         outcome: 'ok',

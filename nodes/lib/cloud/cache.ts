@@ -1,5 +1,6 @@
 // A value fetched once and shared: concurrent callers wait for the same fetch (single flight),
-// and a value close to expiry is refreshed ahead of time.
+// a value close to expiry is refreshed ahead of time, and a value the service refuses is dropped
+// and fetched again, once.
 
 export type Freshness = 'fresh' | 'stale' | 'expired';
 
@@ -49,6 +50,35 @@ export class SharedValue<T> {
     /** The cached value, if any, without fetching. */
     peek(): T | undefined {
         return this.value;
+    }
+
+    /**
+     * Runs `work`, which takes the value through the getter it is given (as often as it needs: a
+     * request retried after a 5xx asks again). When `work` fails with an error `refused` says
+     * condemns the value it used, that value is dropped and `work` runs once more with a fresh one.
+     * A failure to get the value is never retried here (the fetch has its own retries).
+     */
+    async use<R>(work: (get: () => Promise<T>) => Promise<R>, refused: (err: unknown) => boolean): Promise<R> {
+        for (let attempt = 0; ; attempt++) {
+            let used: T | undefined;
+            let fetchFailed = false;
+            const get = async (): Promise<T> => {
+                try {
+                    used = await this.get();
+                    return used;
+                } catch (err) {
+                    fetchFailed = true;
+                    throw err;
+                }
+            };
+            try {
+                return await work(get);
+            } catch (err) {
+                if (attempt > 0 || used === undefined || fetchFailed || !refused(err)) throw err;
+                // Only the value that was refused: another caller may already hold a fresh one.
+                this.invalidate(used);
+            }
+        }
     }
 
     /** Drops the cached value (only if it still is `which`, when given). */

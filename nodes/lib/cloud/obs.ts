@@ -50,10 +50,10 @@ function xmlField(body: string, name: string): string | undefined {
     return m?.[1];
 }
 
-/** Maps an OBS error answer (XML body, or none for HEAD) to a SisError. */
-export function obsError(status: number, body: Buffer, what: string): SisError {
+/** Maps an OBS error answer (XML body, or none for HEAD: then the `x-obs-error-code` header) to a SisError. */
+export function obsError(status: number, body: Buffer, what: string, headers: Record<string, string> = {}): SisError {
     const text = body.toString('utf8');
-    const code = xmlField(text, 'Code');
+    const code = xmlField(text, 'Code') ?? (headers['x-obs-error-code'] || undefined);
     const message = xmlField(text, 'Message') ?? `HTTP ${status}`;
     const detail = `${what} failed: ${message}${code ? ` (${code})` : ` (HTTP ${status})`}`;
     const opts = { status, serviceCode: code };
@@ -62,6 +62,21 @@ export function obsError(status: number, body: Buffer, what: string): SisError {
     if (status === 429) return new SisError('RATE_LIMITED', detail, { ...opts, retryable: true });
     if (status >= 500) return new SisError('SERVICE_UNAVAILABLE', detail, { ...opts, retryable: true });
     return new SisError('REQUEST_REJECTED', detail, opts);
+}
+
+// OBS codes that refuse the credentials themselves (obs.md §3, §8): an AK OBS does not know (a
+// temporary key revoked or expired), a security token that is invalid or expired.
+const CREDENTIAL_CODES = new Set(['InvalidAccessKeyId', 'InvalidSecurity', 'InvalidToken', 'ExpiredToken']);
+
+/**
+ * Whether OBS refused a request because of its credentials, so that fresh temporary AK/SK may
+ * succeed: the codes above, and `AccessDenied` when its message speaks of an expired or invalid
+ * token (a permission refusal, such as a bucket's ACL, is not one: fresh keys would not help).
+ */
+export function isObsCredentialRefusal(err: unknown): boolean {
+    if (!(err instanceof SisError) || (err.status !== 401 && err.status !== 403)) return false;
+    if (err.serviceCode && CREDENTIAL_CODES.has(err.serviceCode)) return true;
+    return err.serviceCode === 'AccessDenied' && /token|expired/i.test(err.message);
 }
 
 interface ObsRequest {
@@ -88,7 +103,8 @@ export class ObsClient {
             // Lets OBS refuse a body damaged in transit instead of storing it.
             headers['Content-MD5'] = createHash('md5').update(req.body).digest('base64');
         }
-        try {
+        // Refused temporary keys are replaced once (withObsCredentials); errors come out scrubbed.
+        return this.sis.withObsCredentials(async (credentials) => {
             const res = await this.sis.http.send({
                 method: req.method,
                 url,
@@ -99,7 +115,7 @@ export class ObsClient {
                 signal: req.signal,
                 what: req.what,
                 prepare: async () => {
-                    const creds = await this.sis.obsCredentials();
+                    const creds = await credentials();
                     return signObsRequest({
                         method: req.method,
                         bucket: req.ref.bucket,
@@ -112,11 +128,9 @@ export class ObsClient {
                     }).headers;
                 },
             });
-            if (res.status >= 300) throw obsError(res.status, res.body, req.what);
+            if (res.status >= 300) throw obsError(res.status, res.body, req.what, res.headers);
             return res;
-        } catch (err) {
-            throw this.sis.scrubError(err);
-        }
+        });
     }
 
     async put(ref: ObjectRef, body: Buffer, contentType: string, signal?: AbortSignal): Promise<void> {

@@ -1,11 +1,15 @@
 // The client a config node owns: endpoints, authentication (AK/SK or IAM token), project id,
-// JSON calls to SIS with the one-retry-on-401 rule, and WebSocket handshake headers.
+// JSON calls to SIS, WebSocket handshake headers, and the one-retry rule for refused credentials:
+// every request made with the IAM token goes through `withToken`, every OBS request made with
+// temporary AK/SK through `withObsCredentials`; a refusal drops the credential and the request is
+// made once more with a fresh one.
 
 import { errorFromResponse, SisError } from '../core/errors';
 import { SharedValue } from './cache';
 import { type Endpoints, joinUrl, resolveEndpoints, toWebSocketUrl } from './endpoints';
 import { HttpClient, type HttpClientOptions } from './http';
 import { fetchTemporaryCredentials, fetchToken, type IamToken, lookupProject, type TemporaryCredentials } from './iam';
+import { isObsCredentialRefusal } from './obs';
 import { type AkSkCredentials, buildQuery, type QueryValue, signRequest } from './signer';
 
 export type AuthType = 'aksk' | 'password';
@@ -63,6 +67,23 @@ const TEMP_CREDENTIAL_SECONDS = 6 * 3600;
 const TEMP_CREDENTIAL_MARGIN_MS = 15 * 60_000;
 const MASK = '***';
 
+/** A token getter, for the requests `withToken` runs (AK/SK mode: never called). */
+export type TokenSource = () => Promise<string>;
+
+/** An OBS credential getter, for the requests `withObsCredentials` runs. */
+export type ObsCredentialSource = () => Promise<AkSkCredentials>;
+
+/**
+ * Whether an error answers a request made with the IAM token by refusing that token: any 401 (the
+ * gateway's `APIG.0301` / `APIG.0307`, SIS's own, a refused WebSocket upgrade, IAM's), or IAM's
+ * "The token must be updated." whatever its status (auth.md §3.3).
+ */
+export function isTokenRefusal(err: unknown): boolean {
+    if (!(err instanceof SisError)) return false;
+    if (err.status === 401 || err.serviceCode === 'APIG.0307') return true;
+    return /token must be updated/i.test(err.message);
+}
+
 function nonEmpty(v: string | undefined): string | undefined {
     const t = v?.trim();
     return t ? t : undefined;
@@ -102,12 +123,14 @@ export class SisClient {
                 },
             );
             this.temporary = new SharedValue(
-                async () =>
-                    fetchTemporaryCredentials(
-                        this.http,
-                        this.endpoints.iam,
-                        await this.currentToken(),
-                        TEMP_CREDENTIAL_SECONDS,
+                () =>
+                    this.withToken(async (token) =>
+                        fetchTemporaryCredentials(
+                            this.http,
+                            this.endpoints.iam,
+                            await token(),
+                            TEMP_CREDENTIAL_SECONDS,
+                        ),
                     ),
                 (c) => {
                     if (c.expiresAt === undefined) return 'fresh';
@@ -147,9 +170,42 @@ export class SisClient {
         );
     }
 
-    private async currentToken(): Promise<string> {
-        if (!this.token) throw new SisError('NOT_CONFIGURED', 'no IAM token in AK/SK mode');
-        return (await this.token.get()).token;
+    /**
+     * Runs `work`, which authenticates with the token its getter gives; when the answer refuses
+     * that token (`isTokenRefusal`), the token is dropped and `work` runs once more with a fresh
+     * one. Every request made with the IAM token goes through here. In AK/SK mode `work` runs
+     * once: a refused signature is never retried (the gateway locks the AK after repeated failures).
+     */
+    async withToken<R>(work: (token: TokenSource) => Promise<R>): Promise<R> {
+        const shared = this.token;
+        if (!shared) {
+            return work(async () => {
+                throw new SisError('NOT_CONFIGURED', 'no IAM token in AK/SK mode');
+            });
+        }
+        return shared.use(async (get) => work(async () => (await get()).token), isTokenRefusal);
+    }
+
+    /**
+     * Runs `work`, which signs OBS requests with the credentials its getter gives. Temporary AK/SK
+     * that OBS refuses (`isObsCredentialRefusal`) are dropped and `work` runs once more with fresh
+     * ones; permanent keys are used as configured, once.
+     */
+    async withObsCredentials<R>(work: (creds: ObsCredentialSource) => Promise<R>): Promise<R> {
+        const shared = this.temporary;
+        try {
+            if (!shared) return await work(async () => this.akSk());
+            return await shared.use(
+                async (get) =>
+                    work(async () => {
+                        const t = await get();
+                        return { ak: t.ak, sk: t.sk, securityToken: t.securityToken };
+                    }),
+                isObsCredentialRefusal,
+            );
+        } catch (err) {
+            throw this.scrubError(err);
+        }
     }
 
     private async resolveProjectId(): Promise<string> {
@@ -174,37 +230,37 @@ export class SisClient {
         return this.project.get();
     }
 
-    /** Headers that authenticate one attempt of a request; returns the token used, if any. */
+    /** Headers that authenticate one attempt of a request. */
     private async authenticate(
         method: string,
         url: URL,
         headers: Record<string, string>,
         body: string | undefined,
         projectId: string,
-    ): Promise<{ headers: Record<string, string>; token?: string }> {
-        if (this.token) {
-            const token = await this.currentToken();
-            return { headers: { 'X-Auth-Token': token }, token };
-        }
+        token: TokenSource,
+    ): Promise<Record<string, string>> {
+        if (this.token) return { 'X-Auth-Token': await token() };
         // The official SDK signs X-Project-Id with permanent and temporary keys alike (vectors).
         const signed = signRequest(
             { method, url, headers: { ...headers, 'X-Project-Id': projectId }, body },
             this.akSk(),
             new Date(this.now()),
         );
-        return { headers: signed.headers };
+        return signed.headers;
     }
 
     /** Calls a SIS REST API and parses its JSON answer; failures become SisErrors. */
     async call<T>(call: SisCall): Promise<SisResult<T>> {
         try {
-            return await this.callOnce<T>(call);
+            // A 401 comes from the gateway, before the service saw the request: repeating it is
+            // safe even for a job submission.
+            return await this.withToken((token) => this.callOnce<T>(call, token));
         } catch (err) {
             throw this.scrubError(err);
         }
     }
 
-    private async callOnce<T>(call: SisCall): Promise<SisResult<T>> {
+    private async callOnce<T>(call: SisCall, token: TokenSource): Promise<SisResult<T>> {
         const projectId = await this.projectId();
         const url = joinUrl(
             this.endpoints.sis,
@@ -213,59 +269,49 @@ export class SisClient {
         );
         const body = call.json === undefined ? undefined : JSON.stringify(call.json);
         const baseHeaders = { 'content-type': 'application/json' };
-        for (let tokenRetry = 0; ; tokenRetry++) {
-            let usedToken: string | undefined;
-            const res = await this.http.send({
-                method: call.method,
-                url,
-                headers: baseHeaders,
-                body,
-                idempotent: call.idempotent,
-                signal: call.signal,
-                what: call.what,
-                prepare: async () => {
-                    const auth = await this.authenticate(call.method, url, baseHeaders, body, projectId);
-                    usedToken = auth.token;
-                    return auth.headers;
-                },
-            });
-            if (res.status === 401 && this.token && usedToken && tokenRetry === 0) {
-                // A token can be invalidated before its expiry: fetch a fresh one and try once more.
-                // (A signature failure is never retried: the gateway locks the AK after repeated failures.)
-                const current = this.token.peek();
-                if (current?.token === usedToken) this.token.invalidate(current);
-                continue;
-            }
-            if (res.status < 200 || res.status >= 300) throw errorFromResponse(res.status, res.body, call.what);
-            let parsed: unknown;
-            try {
-                parsed = res.body.length ? JSON.parse(res.body.toString('utf8')) : {};
-            } catch {
-                throw new SisError('PROTOCOL', `${call.what}: the answer is not valid JSON`, { status: res.status });
-            }
-            if (parsed === null || typeof parsed !== 'object') {
-                throw new SisError('PROTOCOL', `${call.what}: the answer is not a JSON object`, { status: res.status });
-            }
-            const traceId = (parsed as { trace_id?: unknown }).trace_id;
-            return {
-                status: res.status,
-                body: parsed as T,
-                traceId: typeof traceId === 'string' ? traceId : undefined,
-            };
+        const res = await this.http.send({
+            method: call.method,
+            url,
+            headers: baseHeaders,
+            body,
+            idempotent: call.idempotent,
+            signal: call.signal,
+            what: call.what,
+            prepare: () => this.authenticate(call.method, url, baseHeaders, body, projectId, token),
+        });
+        if (res.status < 200 || res.status >= 300) throw errorFromResponse(res.status, res.body, call.what);
+        let parsed: unknown;
+        try {
+            parsed = res.body.length ? JSON.parse(res.body.toString('utf8')) : {};
+        } catch {
+            throw new SisError('PROTOCOL', `${call.what}: the answer is not valid JSON`, { status: res.status });
         }
+        if (parsed === null || typeof parsed !== 'object') {
+            throw new SisError('PROTOCOL', `${call.what}: the answer is not a JSON object`, { status: res.status });
+        }
+        const traceId = (parsed as { trace_id?: unknown }).trace_id;
+        return {
+            status: res.status,
+            body: parsed as T,
+            traceId: typeof traceId === 'string' ? traceId : undefined,
+        };
     }
 
     /**
      * URL and headers for a WebSocket handshake on `path` (below `/v1/{project_id}`): the token
      * header, or a GET signed like the service's own SDK does (host and x-sdk-date only; the
-     * Host header itself is left to the WebSocket library so only one is sent).
+     * Host header itself is left to the WebSocket library so only one is sent). A handshake that
+     * may be refused runs inside `withToken` and passes its getter as `token`.
      */
-    async wsHandshake(path: string): Promise<WsHandshake> {
+    async wsHandshake(path: string, token?: TokenSource): Promise<WsHandshake> {
         try {
             const projectId = await this.projectId();
             const httpUrl = joinUrl(this.endpoints.sis, `/v1/${encodeURIComponent(projectId)}${path}`);
             const url = toWebSocketUrl(httpUrl).href;
-            if (this.token) return { url, headers: { 'X-Auth-Token': await this.currentToken() } };
+            if (this.token) {
+                const value = token ? await token() : (await this.token.get()).token;
+                return { url, headers: { 'X-Auth-Token': value } };
+            }
             const signed = signRequest({ method: 'GET', url: httpUrl, headers: {} }, this.akSk(), new Date(this.now()));
             const headers: Record<string, string> = {};
             for (const [name, value] of Object.entries(signed.headers)) {
@@ -277,15 +323,12 @@ export class SisClient {
         }
     }
 
-    /** AK/SK for OBS: the configured keys, or temporary keys obtained with the IAM token. */
+    /**
+     * AK/SK for OBS: the configured keys, or temporary keys obtained with the IAM token. (A request
+     * OBS may refuse gets them through `withObsCredentials` instead.)
+     */
     async obsCredentials(): Promise<AkSkCredentials> {
-        try {
-            if (!this.temporary) return this.akSk();
-            const t = await this.temporary.get();
-            return { ak: t.ak, sk: t.sk, securityToken: t.securityToken };
-        } catch (err) {
-            throw this.scrubError(err);
-        }
+        return this.withObsCredentials(async (creds) => creds());
     }
 
     /** Checks that the credentials work: gets a token or looks up / confirms the project. */

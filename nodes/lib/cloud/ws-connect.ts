@@ -352,7 +352,8 @@ export function connectWebSocket<T>(
 
 /**
  * Opens an authenticated WebSocket to the service on `path` (below `/v1/{project_id}`) with the
- * client's credentials, proxy and extra CA. Errors are scrubbed of the client's secrets.
+ * client's credentials, proxy and extra CA. A handshake refused for its IAM token is made once
+ * more with a fresh token (the client's `withToken`). Errors are scrubbed of the client's secrets.
  */
 export function openServiceSocket(client: SisClient, path: string, opts: WsConnectOptions): Promise<WebSocket>;
 export function openServiceSocket<T>(
@@ -367,10 +368,17 @@ export async function openServiceSocket<T>(
     opts: WsConnectOptions,
     adopt?: Adopt<T>,
 ): Promise<T | WebSocket> {
-    const { url, headers } = await client.wsHandshake(path);
-    const target: WsTarget = { url, headers, proxy: client.http.proxyFor(new URL(url)), ca: client.http.extraCa };
     try {
-        return adopt ? await open(target, opts, adopt) : await open(target, opts, asIs);
+        return await client.withToken(async (token) => {
+            const { url, headers } = await client.wsHandshake(path, token);
+            const target: WsTarget = {
+                url,
+                headers,
+                proxy: client.http.proxyFor(new URL(url)),
+                ca: client.http.extraCa,
+            };
+            return adopt ? await open(target, opts, adopt) : await open(target, opts, asIs);
+        });
     } catch (err) {
         throw client.scrubError(err);
     }
