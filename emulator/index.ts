@@ -53,6 +53,8 @@ export interface EmulatorOptions {
      * a throw-away CA made at start. The CA's PEM is `Emulator.ca` and is written to `caOut`.
      */
     tls?: boolean;
+    /** With `tls`: more host names the certificate is valid for (e.g. one a test proxy leads to it). */
+    tlsNames?: string[];
     /** With `tls`: file the CA certificate (PEM) is written to; default `ca.pem` in a new temp folder. */
     caOut?: string;
     /** Buckets SIS is authorised to read (flash bucket + key, plain object URLs). Default: none. */
@@ -148,7 +150,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     };
     for (const bucket of opts.obsGrantSis ?? []) setBucketAcl(core, bucket, { sisRead: true });
     for (const bucket of opts.obsPublic ?? []) setBucketAcl(core, bucket, { publicRead: true });
-    const pki = opts.tls ? createTestPki() : undefined;
+    const pki = opts.tls
+        ? createTestPki(opts.tlsNames ? { dnsNames: ['localhost', ...opts.tlsNames] } : {})
+        : undefined;
     const server = new EmulatorServer(core, pki);
     const host = opts.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {

@@ -86,7 +86,7 @@ export async function fetchToken(
             });
         }
         if (res.status < 300) throw new SisError('PROTOCOL', `${what}: no X-Subject-Token in the answer`);
-        throw errorFromResponse(res.status, res.body, what);
+        throw errorFromResponse(res.status, res.body, what, res.headers);
     }
     const parsed = record(parseJson(res.body, what).token);
     const projectId = record(parsed?.project)?.id;
@@ -115,7 +115,7 @@ export async function lookupProject(
         prepare: () => prepare(url),
         what,
     });
-    if (res.status >= 300) throw errorFromResponse(res.status, res.body, what);
+    if (res.status >= 300) throw errorFromResponse(res.status, res.body, what, res.headers);
     const projects = parseJson(res.body, what).projects;
     if (Array.isArray(projects)) {
         for (const p of projects) {
@@ -143,7 +143,7 @@ export async function fetchTemporaryCredentials(
         idempotent: true,
         what,
     });
-    if (res.status >= 300) throw errorFromResponse(res.status, res.body, what);
+    if (res.status >= 300) throw errorFromResponse(res.status, res.body, what, res.headers);
     const c = record(parseJson(res.body, what).credential);
     if (typeof c?.access !== 'string' || typeof c.secret !== 'string' || typeof c.securitytoken !== 'string') {
         throw new SisError('PROTOCOL', `${what}: the answer has no credential`);

@@ -55,8 +55,12 @@ export function obsError(status: number, body: Buffer, what: string, headers: Re
     const text = body.toString('utf8');
     const code = xmlField(text, 'Code') ?? (headers['x-obs-error-code'] || undefined);
     const message = xmlField(text, 'Message') ?? `HTTP ${status}`;
-    const detail = `${what} failed: ${message}${code ? ` (${code})` : ` (HTTP ${status})`}`;
-    const opts = { status, serviceCode: code };
+    // OBS names its request id in the body and in its own header (docs/protocol/obs.md §3).
+    const requestId =
+        xmlField(text, 'RequestId') ?? (headers['x-obs-request-id'] || headers['x-request-id'] || undefined);
+    const rid = requestId ? `, request ${requestId}` : '';
+    const detail = `${what} failed: ${message}${code ? ` (${code}${rid})` : ` (HTTP ${status}${rid})`}`;
+    const opts = { status, serviceCode: code, requestId };
     if (status === 401 || status === 403) return new SisError('AUTH_FAILED', detail, opts);
     if (status === 404) return new SisError('NOT_FOUND', detail, opts);
     if (status === 429) return new SisError('RATE_LIMITED', detail, { ...opts, retryable: true });

@@ -279,7 +279,9 @@ export class SisClient {
             what: call.what,
             prepare: () => this.authenticate(call.method, url, baseHeaders, body, projectId, token),
         });
-        if (res.status < 200 || res.status >= 300) throw errorFromResponse(res.status, res.body, call.what);
+        if (res.status < 200 || res.status >= 300) {
+            throw errorFromResponse(res.status, res.body, call.what, res.headers);
+        }
         let parsed: unknown;
         try {
             parsed = res.body.length ? JSON.parse(res.body.toString('utf8')) : {};

@@ -306,7 +306,7 @@ function open<T>(target: WsTarget, opts: WsConnectOptions, adopt: Adopt<T>): Pro
             const chunks: Buffer[] = [];
             let size = 0;
             const report = (): void =>
-                fail(errorFromResponse(status, Buffer.concat(chunks, size), `${what} handshake`));
+                fail(errorFromResponse(status, Buffer.concat(chunks, size), `${what} handshake`, res.headers));
             // The body only says why; a bounded prefix of it is enough.
             const onData = (chunk: Buffer): void => {
                 const room = MAX_ERROR_BODY - size;

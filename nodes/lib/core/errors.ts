@@ -21,6 +21,8 @@ export interface SisErrorInfo {
     status?: number;
     trace_id?: string;
     service_code?: string;
+    /** The API gateway's `X-Request-Id` of the refused request, for support cases. */
+    request_id?: string;
     retryable: boolean;
 }
 
@@ -28,6 +30,7 @@ export interface SisErrorOptions {
     status?: number;
     traceId?: string;
     serviceCode?: string;
+    requestId?: string;
     retryable?: boolean;
     cause?: unknown;
 }
@@ -37,6 +40,7 @@ export class SisError extends Error {
     readonly status?: number;
     readonly traceId?: string;
     readonly serviceCode?: string;
+    readonly requestId?: string;
     readonly retryable: boolean;
 
     constructor(code: string, message: string, opts: SisErrorOptions = {}) {
@@ -46,7 +50,20 @@ export class SisError extends Error {
         this.status = opts.status;
         this.traceId = opts.traceId;
         this.serviceCode = opts.serviceCode;
+        this.requestId = opts.requestId;
         this.retryable = opts.retryable ?? false;
+    }
+
+    /** The same error in other words (its code, status and ids kept), caused by this one. */
+    rephrased(message: string): SisError {
+        return new SisError(this.code, message, {
+            status: this.status,
+            traceId: this.traceId,
+            serviceCode: this.serviceCode,
+            requestId: this.requestId,
+            retryable: this.retryable,
+            cause: this,
+        });
     }
 
     toInfo(): SisErrorInfo {
@@ -54,6 +71,7 @@ export class SisError extends Error {
         if (this.status !== undefined) info.status = this.status;
         if (this.traceId !== undefined) info.trace_id = this.traceId;
         if (this.serviceCode !== undefined) info.service_code = this.serviceCode;
+        if (this.requestId !== undefined) info.request_id = this.requestId;
         return info;
     }
 }
@@ -116,25 +134,60 @@ function statusText(status: number): string {
 }
 
 /**
- * Maps a non-2xx answer of SIS, the API gateway or IAM to a SisError. The SIS code wins when
- * present (clients branch on `error_code`, not on the status: docs/protocol/errors.md §1).
+ * What to do about service codes whose own message does not say it. SIS.0609: the service could not
+ * read the audio from OBS, which in the cloud means the bucket has not granted SIS read access.
  */
-export function errorFromResponse(status: number, body: Buffer | string, what = 'request'): SisError {
+const HINTS: Readonly<Record<string, string>> = {
+    'SIS.0609':
+        'SIS could not read the audio from OBS: grant SIS read access to the bucket (OBS console → the bucket → ' +
+        'Permissions → authorise the SIS service), make the object readable, or send the audio as a Buffer so ' +
+        'the node stages it with a pre-signed URL',
+};
+
+/** The service's hint for a code, to add to a message, or an empty string. */
+export function hintFor(code: string | undefined): string {
+    const hint = code ? HINTS[code] : undefined;
+    return hint ? `. ${hint}` : '';
+}
+
+export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** The gateway's request id of an answer (header, or the body's `request_id`). */
+function requestIdOf(headers: ResponseHeaders | undefined, parsed: ServiceErrorBody | undefined): string | undefined {
+    const h = headers?.['x-request-id'];
+    return str(Array.isArray(h) ? h[0] : h) ?? str(parsed?.request_id);
+}
+
+/**
+ * Maps a non-2xx answer of SIS, the API gateway or IAM to a SisError. The SIS code wins when
+ * present (clients branch on `error_code`, not on the status: docs/protocol/errors.md §1). The
+ * gateway's request id goes on the error and into its message, so a log line is enough for a
+ * support case.
+ */
+export function errorFromResponse(
+    status: number,
+    body: Buffer | string,
+    what = 'request',
+    headers?: ResponseHeaders,
+): SisError {
     const parsed = parseBody(body);
     const code = str(parsed?.error_code) ?? str(parsed?.error?.code);
-    const message =
+    const requestId = requestIdOf(headers, parsed);
+    const text =
         str(parsed?.error_msg) ?? str(parsed?.error?.message) ?? str(parsed?.error?.title) ?? statusText(status);
+    const message = text + hintFor(code);
     const traceId = str(parsed?.trace_id);
-    const base = { status, traceId };
+    const base = { status, traceId, requestId };
+    const rid = requestId ? `, request ${requestId}` : '';
     if (code?.startsWith('SIS.')) {
-        return new SisError(code, `${what} failed: ${message} (${code})`, {
+        return new SisError(code, `${what} failed: ${message} (${code}${rid})`, {
             ...base,
             serviceCode: code,
             retryable: isRetryableSisCode(code),
         });
     }
     const serviceCode = code && !/^\d+$/.test(code) ? code : undefined;
-    const suffix = serviceCode ? ` (${serviceCode})` : ` (HTTP ${status})`;
+    const suffix = serviceCode ? ` (${serviceCode}${rid})` : ` (HTTP ${status}${rid})`;
     if (status === 401 || status === 403) {
         return new SisError('AUTH_FAILED', `${what} refused: ${message}${suffix}`, { ...base, serviceCode });
     }

@@ -1,6 +1,6 @@
 // What a job query says (docs/protocol/rest.md §2.2): still waiting, finished with its segments, or failed — and
 // which query failures end the job (any 4xx but 429) rather than being worth another try.
-import { SisError, toSisError } from '../core/errors';
+import { hintFor, SisError, toSisError } from '../core/errors';
 import type { Sentence } from '../red/sentences';
 
 export interface JobQueryBody {
@@ -83,7 +83,7 @@ export function interpretJob(body: JobQueryBody, jobId: string, agentChannel?: 0
             state: 'failed',
             error: new SisError(
                 code ?? 'JOB_FAILED',
-                `${jobWhat(jobId)} failed: ${detail}${code ? ` (${code})` : ''}`,
+                `${jobWhat(jobId)} failed: ${detail}${hintFor(code)}${code ? ` (${code})` : ''}`,
                 {
                     serviceCode: code,
                 },
@@ -117,10 +117,8 @@ export function queryFailure(err: unknown, jobId: string): QueryFailure {
     if (status === 404 || NOT_FOUND.test(e.message)) {
         return {
             terminal: true,
-            error: new SisError(
-                e.code,
+            error: e.rephrased(
                 `${jobWhat(jobId)} is not known to the service: its result has expired (kept 72 h) or the id is wrong (${e.serviceCode ?? `HTTP ${status}`})`,
-                { status, serviceCode: e.serviceCode, traceId: e.traceId },
             ),
         };
     }

@@ -93,13 +93,7 @@ function str(v: unknown): string | undefined {
 
 /** The same failure, its message naming the session. */
 export function forSession(key: string, err: SisError): SisError {
-    return new SisError(err.code, `session "${key}": ${err.message}`, {
-        status: err.status,
-        traceId: err.traceId,
-        serviceCode: err.serviceCode,
-        retryable: err.retryable,
-        cause: err,
-    });
+    return err.rephrased(`session "${key}": ${err.message}`);
 }
 
 /** An ERROR or FATAL_ERROR reply as a SisError (the service's SIS code where it gave one). */
