@@ -26,7 +26,7 @@ interface VectorFile {
 }
 
 const VECTORS = JSON.parse(
-    readFileSync(path.resolve(__dirname, '../../../shared/sis-api/vectors/aksk.json'), 'utf8'),
+    readFileSync(path.resolve(__dirname, '../../test/fixtures/vectors/aksk.json'), 'utf8'),
 ) as VectorFile;
 const VECTOR_DATE = parseSdkDate('20250102T030405Z') ?? 0;
 

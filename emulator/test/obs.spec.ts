@@ -16,7 +16,7 @@ interface ObsVector {
     expires?: number;
 }
 
-const FILE = JSON.parse(readFileSync(path.resolve(__dirname, '../../../shared/sis-api/vectors/obs.json'), 'utf8')) as {
+const FILE = JSON.parse(readFileSync(path.resolve(__dirname, '../../test/fixtures/vectors/obs.json'), 'utf8')) as {
     generator: { pinned_epoch: number };
     vectors: ObsVector[];
 };
