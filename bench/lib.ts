@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { NODE_RED_SCRIPT } from '../test/helpers/node-red-runtime';
 
 export const ROOT = path.resolve(__dirname, '..');
 const TICKS_PER_SECOND = 100;
@@ -103,8 +104,7 @@ export async function startNodeRed(flows: unknown[], credentials: Record<string,
     );
     writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows));
     writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));
-    const module = process.env.NODE_RED_MODULE ?? 'node-red';
-    const red = require.resolve(`${module}/red.js`);
+    const red = NODE_RED_SCRIPT;
     const child = spawn(process.execPath, [red, '--settings', path.join(userDir, 'settings.js')], {
         stdio: ['ignore', 'ignore', 'inherit'],
     });

@@ -23,6 +23,7 @@ import { AUDIO_BLOCK_BYTES, BlockPool } from '../nodes/lib/stream/frames';
 import { AudioIntake } from '../nodes/lib/stream/intake';
 import { startOptions } from '../nodes/lib/stream/options';
 import { type SessionHost, type SessionLimits, StreamSession } from '../nodes/lib/stream/session';
+import { NODE_RED_SCRIPT } from '../test/helpers/node-red-runtime';
 import { cpuSeconds, fixed, freePort, percentile, printTable, ROOT, rssBytes, startEmulatorProcess } from './lib';
 
 function arg(name: string, fallback: number): number {
@@ -281,7 +282,7 @@ RED.nodes.registerType('bench-sink', { category: 'function', defaults: {}, input
   telemetry: { enabled: false, updateNotification: false }, diagnostics: { enabled: false, ui: false },
   editorTheme: { tours: false, projects: { enabled: false } }, logging: { console: { level: 'warn' } } };`,
     );
-    const red = require.resolve(`${process.env.NODE_RED_MODULE ?? 'node-red'}/red.js`);
+    const red = NODE_RED_SCRIPT;
     const profile = process.env.BENCH_CPU_PROFILE
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`]
         : [];

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { SisClient, type SisCredentials } from './lib/cloud/sis-client';
 import { SisError } from './lib/core/errors';
 import { registerAdminRoutes } from './lib/red/admin';
@@ -12,7 +13,18 @@ function num(value: number | string | undefined, fallback: number, min: number, 
     return Number.isFinite(n) ? Math.min(max, Math.max(min, n)) : fallback;
 }
 
+/**
+ * The package's sample recordings (`dist/emulator/samples` beside `dist/nodes`), published to flows
+ * as the environment variable SIS_SAMPLES_DIR unless it is already set: the example flows read
+ * `${SIS_SAMPLES_DIR}/zh_16k.wav`, which is then right wherever the package is installed.
+ */
+function publishSamplesDir(): void {
+    const dir = path.resolve(__dirname, '..', 'emulator', 'samples');
+    if (!process.env.SIS_SAMPLES_DIR && existsSync(dir)) process.env.SIS_SAMPLES_DIR = dir;
+}
+
 export = function register(RED: NodeAPI): void {
+    publishSamplesDir();
     /** Whole-value `${VAR}` in a credential, as Node-RED does for properties. */
     function resolveEnv(node: SisConfigNode, value: string | undefined): string | undefined {
         if (typeof value !== 'string') return undefined;

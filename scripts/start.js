@@ -1,17 +1,69 @@
 // `npm start`: the bundled SIS emulator and a Node-RED (the dev dependency) with its own user
 // directory inside the project, this package loaded and the example flows deployed.
-// With SIS_REGION, SIS_PROJECT_ID, SIS_AK and SIS_SK in the environment it targets the real
-// cloud instead of the emulator (SIS_OBS_BUCKET names the staging bucket).
+//
+// Environment (the README's Quick start lists the same):
+// - PORT: the editor's port (default 1880); SIS_EMULATOR_PORT: the emulator's port (default 8790).
+// - SIS_REGION, SIS_AK and SIS_SK all set: the real cloud instead of the emulator, with
+//   SIS_PROJECT_ID, SIS_ENDPOINT, SIS_IAM_ENDPOINT, SIS_OBS_ENDPOINT and SIS_OBS_BUCKET (the
+//   staging bucket) if set; otherwise these are set to the emulator's values.
+// A port that is taken (or not a port) ends the script with one line saying which, and exit code 1.
 const fs = require('node:fs');
+const net = require('node:net');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 
 const root = path.resolve(__dirname, '..');
 const userDir = path.join(root, '.node-red-dev');
-const uiPort = Number(process.env.PORT || 1880);
+const HOST = '127.0.0.1';
 const cloud = ['SIS_REGION', 'SIS_AK', 'SIS_SK'].every((k) => process.env[k]);
 
-function prepareUserDir() {
+/** A problem the user can fix: printed as one line, then exit code 1. */
+class StartError extends Error {}
+
+/** The port in `variable` (or `fallback` when unset). */
+function portFrom(variable, fallback) {
+    const raw = process.env[variable];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) {
+        throw new StartError(`${variable}=${raw} is not a port number (1-65535)`);
+    }
+    return n;
+}
+
+function portInUse(port, what, variable) {
+    return new StartError(
+        `port ${port} (${what}) is already in use on ${HOST}: stop what uses it, or choose another port with ${variable}, e.g. ${variable}=${port + 1} npm start`,
+    );
+}
+
+/** Rejects with a StartError when `port` cannot be listened on. */
+function checkPortFree(port, what, variable) {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.once('error', (err) => {
+            reject(err.code === 'EADDRINUSE' || err.code === 'EACCES' ? portInUse(port, what, variable) : err);
+        });
+        server.listen(port, HOST, () => server.close(() => resolve()));
+    });
+}
+
+/** Resolves once Node-RED answers HTTP on its editor URL (false if it exited first). */
+async function untilAnswering(url, child) {
+    while (child.exitCode === null && child.signalCode === null) {
+        try {
+            const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+            await res.arrayBuffer();
+            if (res.status < 500) return true;
+        } catch {
+            // not listening yet
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return false;
+}
+
+function prepareUserDir(uiPort) {
     fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
     fs.writeFileSync(
         path.join(userDir, 'package.json'),
@@ -28,7 +80,7 @@ function prepareUserDir() {
     fs.writeFileSync(
         path.join(userDir, 'settings.js'),
         `module.exports = {
-    uiHost: '127.0.0.1',
+    uiHost: '${HOST}',
     uiPort: ${uiPort},
     flowFile: 'flows.json',
     credentialSecret: false,
@@ -81,16 +133,28 @@ function demoFlows() {
 }
 
 async function main() {
-    prepareUserDir();
+    const uiPort = portFrom('PORT', 1880);
+    const emulatorPort = cloud ? undefined : portFrom('SIS_EMULATOR_PORT', 8790);
+    if (uiPort === emulatorPort) {
+        throw new StartError(
+            `PORT and SIS_EMULATOR_PORT are both ${uiPort}: the editor and the emulator need a port each`,
+        );
+    }
+    await checkPortFree(uiPort, 'Node-RED editor', 'PORT');
+    if (emulatorPort !== undefined) await checkPortFree(emulatorPort, 'SIS emulator', 'SIS_EMULATOR_PORT');
+
+    prepareUserDir(uiPort);
     const env = { ...process.env };
     let emulator;
-    if (!cloud) {
+    if (emulatorPort !== undefined) {
         const { startEmulator } = require(path.join(root, 'dist', 'emulator', 'index.js'));
-        // SIS may read the demo bucket, as after the console's "configure OBS access" (flash needs it).
-        emulator = await startEmulator({
-            port: Number(process.env.SIS_EMULATOR_PORT || 8790),
-            obsGrantSis: ['sis-audio-stage'],
-        });
+        try {
+            // SIS may read the demo bucket, as after the console's "configure OBS access" (flash needs it).
+            emulator = await startEmulator({ port: emulatorPort, host: HOST, obsGrantSis: ['sis-audio-stage'] });
+        } catch (err) {
+            if (err && err.code === 'EADDRINUSE') throw portInUse(emulatorPort, 'SIS emulator', 'SIS_EMULATOR_PORT');
+            throw err;
+        }
         const c = emulator.config();
         Object.assign(env, {
             SIS_REGION: c.region,
@@ -109,9 +173,8 @@ async function main() {
         }
         console.log(`Huawei Cloud SIS, region ${env.SIS_REGION}`);
     }
-    const samples = path.join(root, 'dist', 'emulator', 'samples');
-    env.SIS_SAMPLE_EN = path.join(samples, 'en_16k.wav');
-    env.SIS_SAMPLE_ZH = path.join(samples, 'zh_16k.wav');
+    // The example flows find the package's sample audio through SIS_SAMPLES_DIR, which the package
+    // sets itself when Node-RED loads it.
 
     const { flows, credentials } = demoFlows();
     fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows, null, 4));
@@ -125,7 +188,6 @@ async function main() {
             stdio: ['ignore', 'inherit', 'inherit'],
         },
     );
-    console.log(`Node-RED editor: http://127.0.0.1:${uiPort}/`);
     const stop = () => {
         red.kill('SIGTERM');
     };
@@ -135,9 +197,12 @@ async function main() {
         if (emulator) await emulator.close();
         process.exit(code ?? 0);
     });
+    const editor = `http://${HOST}:${uiPort}/`;
+    if (await untilAnswering(editor, red)) console.log(`Node-RED editor: ${editor}`);
 }
 
 main().catch((err) => {
-    console.error(err);
+    // A StartError is the whole story; anything else is shown by its message too, without a stack.
+    console.error(`npm start: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
 });

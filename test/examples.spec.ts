@@ -1,9 +1,13 @@
 // Every example flow, imported as a user would and pointed at the emulator: each inject node is
-// pressed, and a debug node that shows a result (not an error) must be reached.
+// pressed, and a debug node that shows a result (not an error) must be reached. Nothing is set up
+// for them beyond the emulator's address: the sample audio is found through SIS_SAMPLES_DIR, which
+// the package sets itself, and files are written to the OS temporary folder, not the package's.
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { DEFAULT_PORT } from '../emulator/cli';
+import { DEFAULT_ACCOUNT } from '../emulator/index';
 import { useEmulator } from './helpers/emulator';
 import { asFlow, coreNode, helper, loadNode, nodeRedVersion } from './helpers/nr';
 import { delay } from './helpers/wait';
@@ -20,6 +24,7 @@ const CORE = [
     'function/10-function.js',
     'storage/10-file.js',
     'sequence/17-split.js',
+    'common/90-comment.js',
 ];
 
 /** Debug nodes whose message proves an example really worked (beyond "some result"). */
@@ -42,16 +47,12 @@ describe(`example flows on Node-RED ${nodeRedVersion()}`, function () {
     this.timeout(60_000);
     const getEmu = useEmulator({ limits: { jobDelayMs: 100 } }, ['zh_16k.wav', 'en_16k.wav']);
 
-    let scratch = '';
     before(() => {
-        scratch = mkdtempSync(path.join(tmpdir(), 'sis-examples-'));
-        const samples = path.join(ROOT, 'emulator', 'samples');
-        process.env.SIS_SAMPLE_ZH = path.join(samples, 'zh_16k.wav');
-        process.env.SIS_SAMPLE_EN = path.join(samples, 'en_16k.wav');
+        // As in a Node-RED started without any variable: the package publishes its samples itself.
+        delete process.env.SIS_SAMPLES_DIR;
         helper.settings({ sisJobAsrPollMs: 50 } as unknown as Parameters<typeof helper.settings>[0]);
     });
     after(() => {
-        rmSync(scratch, { recursive: true, force: true });
         helper.settings({ sisJobAsrPollMs: undefined } as unknown as Parameters<typeof helper.settings>[0]);
     });
 
@@ -62,6 +63,14 @@ describe(`example flows on Node-RED ${nodeRedVersion()}`, function () {
             const credentials: Record<string, Record<string, string>> = {};
             for (const n of flow) {
                 if (n.type !== 'sis-config') continue;
+                // As shipped, the config node has the region and bucket of `npx sis-emulator` and its
+                // default port; the notes name the demo credentials to enter.
+                assert.equal(n.region, DEFAULT_ACCOUNT.region);
+                assert.equal(n.obsBucket, DEFAULT_ACCOUNT.bucket);
+                assert.equal(n.endpoint, `http://127.0.0.1:${DEFAULT_PORT}`);
+                const notes = flow.filter((x) => x.type === 'comment').map((x) => String(x.info));
+                assert.ok(notes.some((t) => t.includes(DEFAULT_ACCOUNT.ak) && t.includes(DEFAULT_ACCOUNT.sk)));
+                // This suite's emulator listens on a free port and has its own secret key.
                 Object.assign(n, {
                     endpoint: emu.url,
                     iamEndpoint: emu.url,
@@ -70,16 +79,22 @@ describe(`example flows on Node-RED ${nodeRedVersion()}`, function () {
                 });
                 credentials[n.id] = { ak: emu.account.ak, sk: emu.account.sk };
             }
-            // Files the examples write go to a scratch folder, not the working directory.
             for (const n of flow) {
-                if (n.type === 'file' && typeof n.filename === 'string' && n.filenameType !== 'msg') {
-                    n.filename = path.join(scratch, path.basename(n.filename));
+                // The only variable an example reads is the one the package sets itself.
+                for (const p of (n.props ?? []) as { v?: string; vt?: string }[]) {
+                    if (p.vt === 'env') assert.match(String(p.v), /^\$\{SIS_SAMPLES_DIR\}\/[^$]+$/, `${n.name}`);
                 }
             }
+            const written: string[] = [];
+            const started = Date.now();
             const types = new Set(flow.map((n) => n.type).filter((t) => t.startsWith('sis-')));
             const modules = [...[...types].map(loadNode), ...CORE.map(coreNode)];
             // Real-time nodes and file writers are not the subject here: keep the flow as shipped.
             await helper.load(modules, asFlow(flow), credentials);
+            for (const n of flow.filter((x) => x.type === 'file')) {
+                helper.getNode(n.id).on('input', (msg: Record<string, unknown>) => written.push(String(msg.filename)));
+            }
+            assert.equal(process.env.SIS_SAMPLES_DIR, path.join(ROOT, 'dist', 'emulator', 'samples'));
             const errors: unknown[] = [];
             const results: string[] = [];
             for (const n of flow.filter((x) => x.type === 'debug')) {
@@ -99,6 +114,15 @@ describe(`example flows on Node-RED ${nodeRedVersion()}`, function () {
                 assert.deepEqual(errors, [], `${inject.name ?? inject.id} led to an error`);
                 assert.ok(results.length > before, `${inject.name ?? inject.id} led to no result`);
             }
+            // Files go to the OS temporary folder, never into the package (or Node-RED's working directory).
+            for (const file of written) {
+                assert.equal(path.dirname(file), tmpdir());
+                const end = Date.now() + 5000;
+                while (!(existsSync(file) && statSync(file).mtimeMs >= started - 1000) && Date.now() < end)
+                    await delay(20);
+                assert.ok(existsSync(file), `${file} was written`);
+            }
+            assert.ok(!existsSync(path.join(ROOT, 'sis-alert.wav')), 'nothing was written into the checkout');
             const must = MUST_REACH[file];
             if (must) {
                 const end = Date.now() + 10_000;

@@ -36,11 +36,17 @@ export function exampleFlow(
         unknown
     >[];
     const { node: cfg, credentials } = configFor(emu, 'aksk');
-    const nodes = flow.map((n) => {
-        if (n.type === 'sis-config') return { ...n, ...cfg, id: n.id, name: n.name };
-        if (n.type === 'debug') return { id: n.id, z: n.z, type: 'helper', name: n.name };
-        return n;
-    });
+    // Comment nodes only carry notes; the demo credentials shipped in the flow give way to the emulator's.
+    const nodes = flow
+        .filter((n) => n.type !== 'comment')
+        .map((n) => {
+            if (n.type === 'sis-config') {
+                const { credentials: _shipped, ...rest } = n;
+                return { ...rest, ...cfg, id: n.id, name: n.name };
+            }
+            if (n.type === 'debug') return { id: n.id, z: n.z, type: 'helper', name: n.name };
+            return n;
+        });
     const configId = String(flow.find((n) => n.type === 'sis-config')?.id);
     return { nodes, credentials: { [configId]: credentials } };
 }

@@ -1,11 +1,13 @@
-// The real Node-RED runtime through the test helper: Node-RED 4.1 by default, or the module
-// named by NODE_RED_MODULE (e.g. `node-red-5`, the npm alias of Node-RED 5).
+// The real Node-RED runtime through the test helper: Node-RED 4.1 by default, or the one
+// NODE_RED_MODULE names (e.g. `node-red-5`, see ./node-red-runtime).
 import helper = require('node-red-node-test-helper');
 
 import { findLeak } from './canary';
+import { NODE_RED_MAIN, NODE_RED_MODULE, nodeRedVersion, resolveInRuntime } from './node-red-runtime';
 
-export const NODE_RED_MODULE = process.env.NODE_RED_MODULE ?? 'node-red';
-helper.init(require.resolve(NODE_RED_MODULE));
+export { NODE_RED_MODULE, nodeRedVersion };
+
+helper.init(NODE_RED_MAIN);
 
 // Every unload is also a search for the canary secret in what the flow logged and produced.
 const unload = helper.unload.bind(helper);
@@ -33,14 +35,9 @@ export function loadNode(name: string): NodeModule {
     return require(`../../dist/nodes/${name}.js`);
 }
 
-export function nodeRedVersion(): string {
-    return (require(`${NODE_RED_MODULE}/package.json`) as { version: string }).version;
-}
-
 /** A core node module of the Node-RED under test (catch, complete, join...). */
 export function coreNode(relative: string): NodeModule {
-    const base = require.resolve(`${NODE_RED_MODULE}/package.json`);
-    return require(require.resolve(`@node-red/nodes/core/${relative}`, { paths: [base] }));
+    return require(resolveInRuntime(`@node-red/nodes/core/${relative}`));
 }
 
 export const CORE = {

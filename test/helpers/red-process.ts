@@ -1,12 +1,13 @@
 // A real Node-RED in its own process, for what the test helper cannot show: a stop and a start of
 // the whole runtime, persistent context stores, deploys through the admin API. It runs
-// `<module>/red.js` (NODE_RED_MODULE, e.g. `node-red-5`) with a temporary user directory whose
-// settings load this package (its built nodes in `dist/nodes`) through `nodesDir`.
+// the `red.js` of the Node-RED under test (NODE_RED_MODULE, see ./node-red-runtime) with a temporary
+// user directory whose settings load this package (as a module, from its root) through `nodesDir`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { NODE_RED_SCRIPT } from './node-red-runtime';
 import { delay } from './wait';
 
 // The package root, not dist/nodes: a nodesDir entry with a package.json that has a "node-red"
@@ -14,7 +15,6 @@ import { delay } from './wait';
 // is served to the editor (from dist/nodes, resources/node-red-contrib-huaweicloud-sis/sis-editor.js
 // answers 404 and the editor never finishes loading the nodes).
 const PACKAGE_ROOT = path.resolve(__dirname, '../..');
-const NODE_RED_MODULE = process.env.NODE_RED_MODULE ?? 'node-red';
 
 export interface RedProcessOptions {
     /** Reuse a user directory (flows, credentials and context of an earlier run); default: a new one. */
@@ -57,10 +57,6 @@ export function removeUserDir(dir: string): void {
     rmSync(dir, { recursive: true, force: true });
 }
 
-function redScript(): string {
-    return path.join(path.dirname(require.resolve(`${NODE_RED_MODULE}/package.json`)), 'red.js');
-}
-
 function writeSettings(userDir: string, port: number, extra: Record<string, unknown>): string {
     const settings = {
         uiHost: '127.0.0.1',
@@ -101,7 +97,7 @@ export async function startRed(opts: RedProcessOptions = {}): Promise<RedProcess
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const settingsFile = writeSettings(userDir, port, opts.settings ?? {});
-    const child = spawn(process.execPath, [redScript(), '--settings', settingsFile, '--userDir', userDir], {
+    const child = spawn(process.execPath, [NODE_RED_SCRIPT, '--settings', settingsFile, '--userDir', userDir], {
         stdio: ['ignore', 'pipe', 'pipe'],
     });
     let text = '';

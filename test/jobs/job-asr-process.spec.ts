@@ -7,11 +7,11 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { type Emulator, routeLog, startCanaryEmulator } from '../helpers/emulator';
 import { transcript } from '../helpers/fixtures';
+import { NODE_RED_MODULE } from '../helpers/node-red-runtime';
 import { makeUserDir, type RedProcess, removeUserDir, startRed } from '../helpers/red-process';
 import { delay, until } from '../helpers/wait';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/zh_16k.wav');
-const NODE_RED_MODULE = process.env.NODE_RED_MODULE ?? 'node-red';
 
 interface Event {
     kind: 'out' | 'error' | 'complete';

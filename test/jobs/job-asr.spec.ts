@@ -3,7 +3,6 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as path from 'node:path';
 import type { SisClient } from '../../nodes/lib/cloud/sis-client';
 import type { SisConfigNode } from '../../nodes/lib/red/types';
 import { configFor, type Emulator, exampleFlow, routeLog, startCanaryEmulator } from '../helpers/emulator';
@@ -572,7 +571,6 @@ describe(`sis-job-asr on Node-RED ${nodeRedVersion()}`, function () {
     });
     it('the example flow: speakers on each sentence, the second speaker, the transcript, the job id', async () => {
         const { nodes, credentials } = exampleFlow('job-asr-transcribe-meeting.json', emu);
-        process.env.SIS_SAMPLE_ZH = path.join(__dirname, '../fixtures/zh_16k.wav');
         await helper.load(
             [
                 loadNode('sis-config'),

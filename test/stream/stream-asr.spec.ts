@@ -1,7 +1,6 @@
 // sis-stream-asr in the Node-RED runtime against the emulator: sessions, modes, conversion, recovery.
 // Over 500 lines because the cases share the node's flows and emulator set-up.
 import * as assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { CANARY, type Emulator, exampleFlow, routeLog, startCanaryEmulator } from '../helpers/emulator';
 import { fixture, transcript } from '../helpers/fixtures';
 import { type Harness, harness } from '../helpers/flow';
@@ -499,7 +498,6 @@ describe(`sis-stream-asr on Node-RED ${nodeRedVersion()}`, function () {
 
     it('the example flow: a phrase in a streamed recording triggers the action', async () => {
         const { nodes, credentials } = exampleFlow('stream-voice-trigger.json', emu);
-        process.env.SIS_SAMPLE_ZH = path.join(__dirname, '../fixtures/zh_16k.wav');
         await helper.load(
             [
                 loadNode('sis-config'),

@@ -597,15 +597,17 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
         const dir = mkdtempSync(path.join(tmpdir(), 'sis-tts-'));
         try {
             const { nodes: flow, credentials } = exampleFlow('tts-spoken-alert.json', emu);
+            // The flow writes to the OS temporary folder (examples.spec checks that); here, a folder of its own.
             const file = flow.find((n) => n.type === 'file') as Record<string, unknown>;
-            const target = path.join(dir, String(file.filename));
-            file.filename = target;
+            const target = path.join(dir, 'sis-alert.wav');
+            Object.assign(file, { filename: target, filenameType: 'str' });
             await helper.load(
                 [
                     loadNode('sis-config'),
                     loadNode('sis-tts'),
                     coreNode('common/20-inject.js'),
                     coreNode('storage/10-file.js'),
+                    coreNode('function/10-function.js'),
                     CORE.join(),
                     CORE.catch(),
                 ],
