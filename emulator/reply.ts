@@ -39,9 +39,6 @@ export function requestId(): string {
 export function answerRequestId(reply: Reply | undefined, fallback: string): string {
     const json = reply?.json as { request_id?: unknown } | undefined;
     if (json && typeof json === 'object' && typeof json.request_id === 'string') return json.request_id;
-    // OBS names its own request id (x-obs-request-id, and RequestId in an error body).
-    const obs = reply?.headers?.['x-obs-request-id'];
-    if (typeof obs === 'string') return obs;
     return fallback;
 }
 
