@@ -405,7 +405,11 @@ export function toVtt(cues: readonly Cue[]): string {
 }
 
 /** The whole subtitle file of the sentences. */
-export function subtitleText(sentences: readonly Sentence[], format: SubtitleFormat, opts: SubtitleOptions = {}): string {
+export function subtitleText(
+    sentences: readonly Sentence[],
+    format: SubtitleFormat,
+    opts: SubtitleOptions = {},
+): string {
     const cues = buildCues(sentences, opts);
     return format === 'srt' ? toSrt(cues) : toVtt(cues);
 }
