@@ -423,11 +423,11 @@ export function sentenceVttCue(sentence: Sentence, opts: SubtitleOptions = {}): 
 export type SubtitleSource = { filename?: unknown } | { obsKey: string } | { url: string };
 
 /**
- * The suggested `msg.filename`: the input's `msg.filename` with the extension replaced (beside
- * the recording), the last part of an OBS key or a URL's path with it replaced, else
- * `subtitles.<ext>`.
+ * The name a subtitle file takes after: the input's `msg.filename` as it is (beside the
+ * recording), or the last part of an OBS key or of a URL's path (a URL's query, which may hold a
+ * signature, is never part of it).
  */
-export function subtitleFilename(source: SubtitleSource | undefined, format: SubtitleFormat): string {
+export function subtitleSourceName(source: SubtitleSource | undefined): string | undefined {
     let name: string | undefined;
     if (source && 'obsKey' in source) name = source.obsKey.split('/').pop();
     else if (source && 'url' in source) {
@@ -437,12 +437,20 @@ export function subtitleFilename(source: SubtitleSource | undefined, format: Sub
             name = undefined;
         }
     } else if (source && typeof source.filename === 'string') name = source.filename.trim();
-    const cut = Math.max(name?.lastIndexOf('/') ?? -1, name?.lastIndexOf('\\') ?? -1) + 1;
-    const folder = name?.slice(0, cut) ?? '';
-    const file = name?.slice(cut) ?? '';
+    return name || undefined;
+}
+
+/**
+ * The suggested `msg.filename`: the source's name (see subtitleSourceName) with its extension
+ * replaced, else `subtitles.<ext>`.
+ */
+export function subtitleFilename(source: SubtitleSource | undefined, format: SubtitleFormat): string {
+    const name = subtitleSourceName(source) ?? '';
+    const cut = Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1;
+    const file = name.slice(cut);
     const dot = file.lastIndexOf('.');
     const stem = dot > 0 ? file.slice(0, dot) : file;
-    return stem ? `${folder}${stem}.${format}` : `subtitles.${format}`;
+    return stem ? `${name.slice(0, cut)}${stem}.${format}` : `subtitles.${format}`;
 }
 
 /** The line width setting of a node: a whole number in range, or undefined for the default by script. */
