@@ -21,10 +21,10 @@ function cuesOf(text: unknown): ParsedCue[] {
         .map((n) => n.data as ParsedCue);
 }
 
-/** The English fixture with one sample of its trailing silence changed: other audio, same speech. */
+/** The English fixture with one sample 100 ms into the speech changed by one step: other audio, same speech. */
 function variant(): Buffer {
     const audio = Buffer.from(fixture('en_16k.wav'));
-    audio[audio.length - 2] ^= 1;
+    audio[44 + 300 * 32] ^= 1;
     return audio;
 }
 
