@@ -91,6 +91,9 @@ async function main() {
             port: Number(process.env.SIS_EMULATOR_PORT || 8790),
             obsGrantSis: ['sis-audio-stage'],
         });
+        // The subtitles example transcribes a recording already in OBS: the demo bucket holds one.
+        const recording = path.join(root, 'dist', 'emulator', 'samples', 'zh_16k.wav');
+        emulator.putObject('sis-audio-stage', 'recordings/weekly-meeting.wav', fs.readFileSync(recording), 'audio/wav');
         const c = emulator.config();
         Object.assign(env, {
             SIS_REGION: c.region,

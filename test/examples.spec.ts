@@ -27,6 +27,7 @@ const MUST_REACH: Record<string, string> = {
     'round-trip-speak-then-recognize.json': 'round trip ok',
     'short-asr-voice-command.json': 'action',
     'flash-asr-transcribe-file.json': 'transcript',
+    'job-asr-subtitles.json': 'subtitles written',
 };
 
 interface FlowNode {
@@ -43,14 +44,19 @@ describe(`example flows on Node-RED ${nodeRedVersion()}`, function () {
     const getEmu = useEmulator({ limits: { jobDelayMs: 100 } }, ['zh_16k.wav', 'en_16k.wav']);
 
     let scratch = '';
+    const tmpEnv = process.env.TMPDIR;
     before(() => {
         scratch = mkdtempSync(path.join(tmpdir(), 'sis-examples-'));
+        // Examples that write to the operating system's temp folder write here.
+        process.env.TMPDIR = scratch;
         const samples = path.join(ROOT, 'emulator', 'samples');
         process.env.SIS_SAMPLE_ZH = path.join(samples, 'zh_16k.wav');
         process.env.SIS_SAMPLE_EN = path.join(samples, 'en_16k.wav');
         helper.settings({ sisJobAsrPollMs: 50 } as unknown as Parameters<typeof helper.settings>[0]);
     });
     after(() => {
+        if (tmpEnv === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = tmpEnv;
         rmSync(scratch, { recursive: true, force: true });
         helper.settings({ sisJobAsrPollMs: undefined } as unknown as Parameters<typeof helper.settings>[0]);
     });
@@ -58,6 +64,12 @@ describe(`example flows on Node-RED ${nodeRedVersion()}`, function () {
     for (const file of readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'))) {
         it(`${file}: every inject reaches a result`, async () => {
             const emu = getEmu();
+            // A recording already in OBS, as `npm start` puts it there.
+            emu.putObject(
+                emu.account.bucket,
+                'recordings/weekly-meeting.wav',
+                readFileSync(process.env.SIS_SAMPLE_ZH as string),
+            );
             const flow = JSON.parse(readFileSync(path.join(EXAMPLES, file), 'utf8')) as FlowNode[];
             const credentials: Record<string, Record<string, string>> = {};
             for (const n of flow) {
@@ -104,6 +116,10 @@ describe(`example flows on Node-RED ${nodeRedVersion()}`, function () {
                 const end = Date.now() + 10_000;
                 while (!results.includes(must) && Date.now() < end) await delay(20);
                 assert.ok(results.includes(must), `the "${must}" debug node was reached`);
+            }
+            if (file === 'job-asr-subtitles.json') {
+                const srt = readFileSync(path.join(scratch, 'weekly-meeting.srt'), 'utf8');
+                assert.match(srt, /^1\r\n00:00:00,200 --> 00:00:00,870\r\nAGENT: /);
             }
         });
     }
