@@ -17,6 +17,8 @@ interface StreamAsrDef extends SisUserDef {
     vocabulary_id?: string;
     idleTimeout?: string | number;
     maxSessions?: string | number;
+    cue?: string;
+    lineWidth?: string | number;
 }
 
 export = function register(RED: NodeAPI): void {

@@ -155,6 +155,9 @@ async function main() {
             if (err && err.code === 'EADDRINUSE') throw portInUse(emulatorPort, 'SIS emulator', 'SIS_EMULATOR_PORT');
             throw err;
         }
+        // The subtitles example transcribes a recording already in OBS: the demo bucket holds one.
+        const recording = path.join(root, 'dist', 'emulator', 'samples', 'zh_16k.wav');
+        emulator.putObject('sis-audio-stage', 'recordings/weekly-meeting.wav', fs.readFileSync(recording), 'audio/wav');
         const c = emulator.config();
         Object.assign(env, {
             SIS_REGION: c.region,

@@ -3,7 +3,7 @@
 // for them beyond the emulator's address: the sample audio is found through SIS_SAMPLES_DIR, which
 // the package sets itself, and files are written to the OS temporary folder, not the package's.
 import * as assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_PORT } from '../emulator/cli';
@@ -32,6 +32,7 @@ const MUST_REACH: Record<string, string> = {
     'round-trip-speak-then-recognize.json': 'round trip ok',
     'short-asr-voice-command.json': 'action',
     'flash-asr-transcribe-file.json': 'transcript',
+    'job-asr-subtitles.json': 'subtitles written',
 };
 
 interface FlowNode {
@@ -47,18 +48,32 @@ describe(`example flows on Node-RED ${nodeRedVersion()}`, function () {
     this.timeout(60_000);
     const getEmu = useEmulator({ limits: { jobDelayMs: 100 } }, ['zh_16k.wav', 'en_16k.wav']);
 
+    let scratch = '';
+    const tmpEnv = process.env.TMPDIR;
     before(() => {
         // As in a Node-RED started without any variable: the package publishes its samples itself.
         delete process.env.SIS_SAMPLES_DIR;
+        scratch = mkdtempSync(path.join(tmpdir(), 'sis-examples-'));
+        // Examples that write to the operating system's temp folder write here.
+        process.env.TMPDIR = scratch;
         helper.settings({ sisJobAsrPollMs: 50 } as unknown as Parameters<typeof helper.settings>[0]);
     });
     after(() => {
+        if (tmpEnv === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = tmpEnv;
+        rmSync(scratch, { recursive: true, force: true });
         helper.settings({ sisJobAsrPollMs: undefined } as unknown as Parameters<typeof helper.settings>[0]);
     });
 
     for (const file of readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'))) {
         it(`${file}: every inject reaches a result`, async () => {
             const emu = getEmu();
+            // A recording already in OBS, as `npm start` puts it there.
+            emu.putObject(
+                emu.account.bucket,
+                'recordings/weekly-meeting.wav',
+                readFileSync(path.join(ROOT, 'emulator', 'samples', 'zh_16k.wav')),
+            );
             const flow = JSON.parse(readFileSync(path.join(EXAMPLES, file), 'utf8')) as FlowNode[];
             const credentials: Record<string, Record<string, string>> = {};
             for (const n of flow) {
@@ -128,6 +143,10 @@ describe(`example flows on Node-RED ${nodeRedVersion()}`, function () {
                 const end = Date.now() + 10_000;
                 while (!results.includes(must) && Date.now() < end) await delay(20);
                 assert.ok(results.includes(must), `the "${must}" debug node was reached`);
+            }
+            if (file === 'job-asr-subtitles.json') {
+                const srt = readFileSync(path.join(scratch, 'weekly-meeting.srt'), 'utf8');
+                assert.match(srt, /^1\r\n00:00:00,200 --> 00:00:00,870\r\nAGENT: /);
             }
         });
     }

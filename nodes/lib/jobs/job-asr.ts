@@ -5,12 +5,13 @@
 import type { ObjectRef } from '../cloud/obs';
 import type { SisClient } from '../cloud/sis-client';
 import { invalidInput, SisError, toSisError } from '../core/errors';
-import type { OutputMode } from '../red/sentences';
+import { outputModeOf } from '../red/sentences';
+import { lineWidthSetting, type SubtitleSource, subtitleSourceName } from '../red/subtitles';
 import type { NodeAPI, NodeMessage } from '../red/types';
 import type { InputContext, UserNode } from '../red/user-node';
 import { agentChannelOf, resolveJobConfig } from './options';
 import { jobTimeoutMs, pollBaseMs } from './schedule';
-import { jobSourceOf, prepareSource } from './source';
+import { type JobSource, jobSourceOf, prepareSource } from './source';
 import { JobStatus } from './status';
 import { JobStore, keptMessage, type StoredJob } from './store';
 import { JobTracker } from './tracker';
@@ -19,9 +20,16 @@ interface SubmitAnswer {
     job_id?: unknown;
 }
 
+/** What a subtitle file of the job's result is named after. */
+function subtitleSourceOf(source: JobSource, msg: NodeMessage): SubtitleSource {
+    if (source.kind === 'obs') return { obsKey: source.ref.key };
+    if (source.kind === 'url') return { url: source.url };
+    return { filename: (msg as { filename?: unknown }).filename };
+}
+
 export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<string, unknown>): void {
     const node = user.node;
-    const output: OutputMode = settings.output === 'single' ? 'single' : 'sentences';
+    const output = outputModeOf(settings.output);
     const prefix = typeof settings.stagingPrefix === 'string' ? settings.stagingPrefix.trim() : 'node-red/sis/';
     const runtime = RED.settings as unknown as { sisJobAsrPollMs?: unknown };
     const status = new JobStatus(node, (key, subs) => RED._(key, subs));
@@ -36,6 +44,7 @@ export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<stri
     const tracker = new JobTracker(RED, user, store, status, {
         client: clientOf,
         output,
+        subtitles: { lineWidth: lineWidthSetting(settings.lineWidth) },
         pollBaseMs: pollBaseMs(settings.pollInterval, runtime.sisJobAsrPollMs),
         timeoutMs: jobTimeoutMs(settings.timeout),
     });
@@ -101,6 +110,8 @@ export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<stri
         }
         const record: StoredJob = { job_id: jobId, submitted_at: submittedAt, msg: keptMessage(msg), service };
         if (staged) record.staged = staged;
+        const sourceName = subtitleSourceName(subtitleSourceOf(source, msg));
+        if (sourceName !== undefined) record.source_name = sourceName;
         const agent = agentChannelOf(config.need_analysis_info);
         if (agent !== undefined) record.agent_channel = agent;
         // In this process the whole input message is kept, without its audio.

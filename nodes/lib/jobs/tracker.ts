@@ -7,6 +7,7 @@ import type { SisClient } from '../cloud/sis-client';
 import { SisError, toSisError } from '../core/errors';
 import { reportLateError } from '../red/node-io';
 import { type OutputMode, type ResultMeta, sentenceMessages, singleMessage } from '../red/sentences';
+import { type SubtitleOptions, subtitleFilename, subtitleMessage } from '../red/subtitles';
 import type { NodeAPI, NodeMessage } from '../red/types';
 import type { UserNode } from '../red/user-node';
 import { interpretJob, type JobQueryBody, type JobState, jobWhat, queryFailure } from './result';
@@ -18,6 +19,8 @@ export interface TrackerOptions {
     /** The config node's client, or a NOT_CONFIGURED error. */
     client: () => SisClient;
     output: OutputMode;
+    /** Cue layout for the subtitle outputs. */
+    subtitles?: SubtitleOptions;
     pollBaseMs: number;
     timeoutMs: number;
     now?: () => number;
@@ -244,17 +247,22 @@ export class JobTracker {
             } else {
                 const { sentences, audioDuration } = outcome.finished;
                 this.status.remove(id, { sentences: sentences.length });
-                this.deliver(job.msg, sentences, { job_id: id, audio_duration: audioDuration });
+                this.deliver(job, sentences, { job_id: id, audio_duration: audioDuration });
             }
         } finally {
             void this.deleteStaged(job.record.staged);
         }
     }
 
-    private deliver(input: NodeMessage, sentences: Finished['sentences'], meta: ResultMeta): void {
+    private deliver(job: Tracked, sentences: Finished['sentences'], meta: ResultMeta): void {
+        const input = job.msg;
         const clone = (m: NodeMessage): NodeMessage => this.RED.util.cloneMessage(m);
-        if (this.opts.output === 'single') {
+        const output = this.opts.output;
+        if (output === 'single') {
             this.user.node.send(singleMessage(clone(input), sentences, meta));
+        } else if (output === 'srt' || output === 'vtt') {
+            const filename = subtitleFilename({ filename: job.record.source_name }, output);
+            this.user.node.send(subtitleMessage(clone(input), sentences, meta, output, filename, this.opts.subtitles));
         } else if (sentences.length > 0) {
             this.user.node.send([sentenceMessages(input, sentences, meta, clone)]);
         }

@@ -7,7 +7,8 @@ import { AudioFormatError, type AudioInfo } from '../audio/types';
 import { type ObjectRef, ObsClient, parseObjectRef, stagingBucket, stagingKey } from '../cloud/obs';
 import { invalidInput, SisError } from '../core/errors';
 import { defined, type OptionSpecs, resolveOptions } from '../red/options';
-import type { OutputMode, Sentence } from '../red/sentences';
+import { outputModeOf, type Sentence } from '../red/sentences';
+import { lineWidthSetting, type SubtitleSource } from '../red/subtitles';
 import type { NodeAPI } from '../red/types';
 import type { InputContext, UserNode } from '../red/user-node';
 import { checkPropertyFormat, checkRate, chooseAudioFormat, FLASH_FORMATS, FLASH_PROPERTIES } from '../service/formats';
@@ -105,7 +106,8 @@ export function flashSentences(body: FlashResponse, multiChannel: boolean): Sent
 }
 
 export function attachFlashAsr(RED: NodeAPI, user: UserNode, settings: Record<string, unknown>): void {
-    const output: OutputMode = settings.output === 'single' ? 'single' : 'sentences';
+    const output = outputModeOf(settings.output);
+    const lineWidth = lineWidthSetting(settings.lineWidth);
     const prefix = typeof settings.stagingPrefix === 'string' ? settings.stagingPrefix.trim() : 'node-red/sis/';
 
     user.onInput(async ({ msg, send, signal, client }: InputContext) => {
@@ -117,6 +119,7 @@ export function attachFlashAsr(RED: NodeAPI, user: UserNode, settings: Record<st
         let format: string;
         let staged = false;
         let multiChannel = false;
+        let source: SubtitleSource;
         const payload = msg.payload;
         if (Buffer.isBuffer(payload)) {
             if (payload.length === 0) throw invalidInput('msg.payload is an empty Buffer');
@@ -128,6 +131,7 @@ export function attachFlashAsr(RED: NodeAPI, user: UserNode, settings: Record<st
                 throw err;
             }
             multiChannel = (info.channels ?? 1) > 1;
+            source = { filename: (msg as { filename?: unknown }).filename };
             ref = { bucket: stagingBucket(client), key: stagingKey(prefix, fileExtensionFor(info)) };
             user.status.begin('staging');
             staged = true;
@@ -139,6 +143,7 @@ export function attachFlashAsr(RED: NodeAPI, user: UserNode, settings: Record<st
                 );
             }
             ref = parsed;
+            source = { obsKey: parsed.key };
             format = flashFormatOfKey(ref.key, requested);
             checkPropertyFormat('flash', property, format);
             user.status.begin();
@@ -170,6 +175,7 @@ export function attachFlashAsr(RED: NodeAPI, user: UserNode, settings: Record<st
                 sentences,
                 { trace_id: res.traceId, audio_duration: num(res.body.audio_duration) },
                 output,
+                { source, options: { lineWidth } },
             );
         } finally {
             if (staged) {

@@ -1,5 +1,5 @@
 // Message shaping for the recognition nodes: one message per sentence (with msg.parts so a join
-// node reassembles them) or one message per input, as the contract fixes.
+// node reassembles them) or one message per input (subtitles.ts makes the subtitle files).
 import type { NodeMessage } from './types';
 
 export interface Sentence {
@@ -20,7 +20,13 @@ export interface ResultMeta {
     job_id?: string;
 }
 
-export type OutputMode = 'sentences' | 'single';
+/** One message per sentence, one per input, or one subtitle file (SubRip or WebVTT) per input. */
+export type OutputMode = 'sentences' | 'single' | 'srt' | 'vtt';
+
+/** The output setting of a node; anything unknown is `sentences`. */
+export function outputModeOf(value: unknown): OutputMode {
+    return value === 'single' || value === 'srt' || value === 'vtt' ? value : 'sentences';
+}
 
 export type Clone = (msg: NodeMessage) => NodeMessage;
 
@@ -39,7 +45,7 @@ export function joinTexts(texts: readonly string[]): string {
     return out;
 }
 
-function compactMeta(meta: ResultMeta): ResultMeta {
+export function compactMeta(meta: ResultMeta): ResultMeta {
     const out: ResultMeta = {};
     if (meta.trace_id !== undefined) out.trace_id = meta.trace_id;
     if (meta.audio_duration !== undefined) out.audio_duration = meta.audio_duration;

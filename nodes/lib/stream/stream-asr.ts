@@ -7,6 +7,7 @@ import type { SisClient } from '../cloud/sis-client';
 import { invalidInput, SisError } from '../core/errors';
 import { reportLateError, shortReason } from '../red/node-io';
 import type { Sentence } from '../red/sentences';
+import { lineWidthSetting, type SubtitleOptions, sentenceVttCue } from '../red/subtitles';
 import type { NodeAPI, NodeMessage } from '../red/types';
 import type { UserNode } from '../red/user-node';
 import { AUDIO_BLOCK_BYTES, BlockPool } from './frames';
@@ -39,6 +40,9 @@ export interface StreamNodeSettings extends Record<string, unknown> {
     mode?: unknown;
     idleTimeout?: unknown;
     maxSessions?: unknown;
+    /** `yes`: final sentences carry their WebVTT cue in `msg.cue`. */
+    cue?: unknown;
+    lineWidth?: unknown;
 }
 
 /** The properties of `msg` that every output of its session carries. */
@@ -61,6 +65,8 @@ export class StreamAsr implements SessionHost {
     private readonly maxSessions: number;
     private readonly queueSeconds: number;
     private readonly reconnects: number;
+    /** Cue layout when final sentences carry a WebVTT cue; undefined when they do not. */
+    private readonly cues: SubtitleOptions | undefined;
     private readonly live = new Map<string, StreamSession>();
     /** Sessions ended or cancelled by the caller, still waiting for their last replies. */
     private readonly finishing = new Set<StreamSession>();
@@ -81,6 +87,10 @@ export class StreamAsr implements SessionHost {
         this.mode = isStreamMode(settings.mode) ? settings.mode : undefined;
         this.idleMs = Math.round(boundedNumber(settings.idleTimeout, DEFAULT_IDLE_SECONDS, 1, 15) * 1000);
         this.maxSessions = Math.round(boundedNumber(settings.maxSessions, DEFAULT_MAX_SESSIONS, 1, 1000));
+        this.cues =
+            settings.cue === 'yes' || settings.cue === true
+                ? { lineWidth: lineWidthSetting(settings.lineWidth) }
+                : undefined;
         const runtime = RED.settings as unknown as Record<string, unknown>;
         this.queueSeconds = boundedNumber(runtime.sisStreamAsrQueueSeconds, DEFAULT_QUEUE_SECONDS, 1, 600);
         this.reconnects = Math.round(boundedNumber(runtime.sisStreamAsrReconnects, DEFAULT_RECONNECTS, 0, 20));
@@ -212,6 +222,7 @@ export class StreamAsr implements SessionHost {
         msg.payload = sentence.text;
         msg.sentence = sentence;
         msg.final = final;
+        if (final && this.cues) msg.cue = sentenceVttCue(sentence, this.cues);
         msg.sis_result = traceId === undefined ? {} : { trace_id: traceId };
         this.user.node.send([msg, null]);
     }
