@@ -21,6 +21,40 @@ helper.unload = async () => {
 
 export { helper };
 
+interface HelperInternals {
+    _redNodes: { setFlows(flow: unknown, credentials: unknown, type: string): Promise<unknown> };
+    _events: { on(e: string, f: () => void): void; off(e: string, f: () => void): void };
+}
+
+/**
+ * Deploys `flow` as the editor would and resolves once the runtime has started it. The helper's own
+ * `setFlows` listens for the start only after the deploy returned and gives up after 300 ms, which
+ * a loaded machine (closing nodes that finish their clean-up first) can miss.
+ */
+export async function deploy(
+    flow: Flow,
+    type: 'full' | 'nodes' | 'flows' = 'full',
+    credentials: Record<string, unknown> = {},
+    ms = 15_000,
+): Promise<void> {
+    const internals = helper as unknown as HelperInternals;
+    let onStarted: () => void = () => undefined;
+    const started = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`flows not started within ${ms} ms`)), ms);
+        onStarted = () => {
+            clearTimeout(timer);
+            resolve();
+        };
+        internals._events.on('flows:started', onStarted);
+    });
+    try {
+        await internals._redNodes.setFlows(flow, credentials, type);
+        await started;
+    } finally {
+        internals._events.off('flows:started', onStarted);
+    }
+}
+
 /** A flow as the helper takes it. */
 export type Flow = helper.TestFlows;
 export function asFlow(nodes: Record<string, unknown>[]): Flow {

@@ -8,7 +8,7 @@ import type { SisConfigNode } from '../../nodes/lib/red/types';
 import { configFor, type Emulator, exampleFlow, routeLog, startCanaryEmulator } from '../helpers/emulator';
 import { fixture, transcript } from '../helpers/fixtures';
 import { type Harness, harness } from '../helpers/flow';
-import { asFlow, CORE, coreNode, helper, loadNode, nodeRedVersion } from '../helpers/nr';
+import { asFlow, CORE, coreNode, deploy, helper, loadNode, nodeRedVersion } from '../helpers/nr';
 import { delay, until } from '../helpers/wait';
 
 interface SisErrorInfo {
@@ -495,7 +495,7 @@ describe(`sis-job-asr on Node-RED ${nodeRedVersion()}`, function () {
             { id: 'catch', type: 'catch', z: 'tab', scope: ['n1'], uncaught: false, wires: [['caught']] },
             { id: 'caught', type: 'helper', z: 'tab' },
         ].map((n) => (n.z ? { x: 100, y: 100, ...n } : n));
-        await helper.setFlows(asFlow(patch(flow)), 'full', { cfg: credentials });
+        await deploy(asFlow(patch(flow)), 'full', { cfg: credentials });
         const out: Record<string, unknown>[] = [];
         const caught: Record<string, unknown>[] = [];
         helper.getNode('out0')?.on('input', (m: Record<string, unknown>) => out.push(m));

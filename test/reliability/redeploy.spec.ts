@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { type EmulatorProcess, startEmulatorProcess } from '../helpers/emulator';
 import { fixture, transcript } from '../helpers/fixtures';
-import { asFlow, helper, loadNode, nodeRedVersion } from '../helpers/nr';
+import { asFlow, deploy, helper, loadNode, nodeRedVersion } from '../helpers/nr';
 import { delay } from '../helpers/wait';
 
 // SIS_REDEPLOY_CYCLES and SIS_REDEPLOY_TYPES narrow the run when hunting a leak.
@@ -174,7 +174,7 @@ describe(`${CYCLES} redeploys with work in flight on Node-RED ${nodeRedVersion()
         // Warm up (first connections, lazily loaded code), then measure.
         for (let i = 0; i < 5; i++) {
             feed(-i);
-            await helper.setFlows(flow, 'full', { cfg: credentials });
+            await deploy(flow, 'full', { cfg: credentials });
         }
         await delay(1500);
         forgetLog();
@@ -185,7 +185,7 @@ describe(`${CYCLES} redeploys with work in flight on Node-RED ${nodeRedVersion()
         for (let cycle = 0; cycle < CYCLES; cycle++) {
             feed(cycle);
             await delay(cycle % 10 === 0 ? 30 : 2);
-            await helper.setFlows(flow, 'full', { cfg: credentials });
+            await deploy(flow, 'full', { cfg: credentials });
             // The helper's log spy keeps every call (with its message): not the runtime's memory.
             forgetLog();
         }

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { SisClient, SisResult } from '../../nodes/lib/cloud/sis-client';
 import { CANARY, configFor, type Emulator, exampleFlow, routeLog, useEmulator } from '../helpers/emulator';
 import { type Harness, harness } from '../helpers/flow';
-import { asFlow, CORE, coreNode, helper, loadNode, nodeRedVersion } from '../helpers/nr';
+import { asFlow, CORE, coreNode, deploy, helper, loadNode, nodeRedVersion } from '../helpers/nr';
 import { delay, until } from '../helpers/wait';
 
 interface SisErrorInfo {
@@ -519,7 +519,7 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
             helper.getNode('out').on('input', (m: Record<string, unknown>) => out.push(m));
             /** A "modified nodes" deploy of the sis-tts node alone (the config node stays). */
             const redeploy = () =>
-                helper.setFlows(asFlow([...flow.slice(0, 2), { ...tts, speed: '100' }, flow[3]]), 'nodes', {
+                deploy(asFlow([...flow.slice(0, 2), { ...tts, speed: '100' }, flow[3]]), 'nodes', {
                     cfg: credentials,
                 });
             return { out, redeploy };
