@@ -3,6 +3,9 @@
 // and `synthesize-start/chunk/stop`. Every failure is an `error` event on its connection and is
 // reported once to the node; garbage closes only its own connection. Clients outside the allow
 // list are closed at once; connections beyond the bound get an error and are closed.
+//
+// Over 500 lines because a connection's speech-to-text and text-to-speech share its socket, its
+// one error path and its close; split apart, they would have to expose them to each other.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { SisClient } from '../cloud/sis-client';
 import { invalidInput, SisError, toSisError } from '../core/errors';
