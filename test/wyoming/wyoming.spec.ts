@@ -3,8 +3,10 @@
 // plain and streamed TTS, garbage, a client vanishing mid-stream, the allow list and the bound.
 // Over 500 lines because the cases share the node's flows and the emulator set-up.
 import * as assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { frameSpec } from '../../nodes/lib/stream/frames';
 import { AudioIntake } from '../../nodes/lib/stream/intake';
+import { decodeMessage, encodeQuery, TYPE } from '../../nodes/lib/wyoming/mdns';
 import { type Emulator, startCanaryEmulator } from '../helpers/emulator';
 import { fixture, transcript } from '../helpers/fixtures';
 import { type Harness, harness } from '../helpers/flow';
@@ -440,6 +442,33 @@ describe(`sis-wyoming on Node-RED ${nodeRedVersion()}`, function () {
             const err = await c2.next('error');
             assert.equal(err.data.code, 'TOO_MANY_CONNECTIONS');
             await c2.closedBy();
+        });
+    });
+
+    describe('zeroconf', () => {
+        it('announces _wyoming._tcp with the node name and its port, and answers queries', async () => {
+            const mdnsPort = 27353 + Math.floor(Math.random() * 1000);
+            helper.settings({ sisWyomingMdnsPort: mdnsPort } as unknown as Parameters<typeof helper.settings>[0]);
+            try {
+                const { port } = await server({ zeroconf: 'yes', name: 'Living room' });
+                const q = createSocket('udp4');
+                await new Promise<void>((resolve) => q.bind(0, '127.0.0.1', () => resolve()));
+                try {
+                    const answer = new Promise<Buffer>((resolve) => q.once('message', (m) => resolve(m)));
+                    // The responder starts once the server listens: ask until it answers.
+                    const query = encodeQuery(7, ['Living room', '_wyoming', '_tcp', 'local'], TYPE.SRV);
+                    const ask = setInterval(() => q.send(query, mdnsPort, '127.0.0.1'), 100);
+                    q.send(query, mdnsPort, '127.0.0.1');
+                    const msg = await answer.finally(() => clearInterval(ask));
+                    const srv = decodeMessage(msg).answers.find((a) => a.type === TYPE.SRV);
+                    assert.ok(srv);
+                    assert.equal(srv.data.readUInt16BE(4), port);
+                } finally {
+                    q.close();
+                }
+            } finally {
+                helper.settings({ sisWyomingMdnsPort: undefined } as unknown as Parameters<typeof helper.settings>[0]);
+            }
         });
     });
 

@@ -171,7 +171,10 @@ export function attachWyoming(RED: NodeAPI, user: UserNode, settings: WyomingSet
             if (!flag(settings.zeroconf, true)) return;
             const name =
                 typeof settings.name === 'string' && settings.name.trim() !== '' ? settings.name.trim() : DEFAULT_NAME;
-            mdns = new MdnsResponder({ name, port: server.port ?? DEFAULT_PORT });
+            // `sisWyomingMdnsPort` in settings.js moves the responder off 5353 (tests, a second responder).
+            const runtime = RED.settings as unknown as Record<string, unknown>;
+            const mdnsPort = typeof runtime.sisWyomingMdnsPort === 'number' ? runtime.sisWyomingMdnsPort : undefined;
+            mdns = new MdnsResponder({ name, port: server.port ?? DEFAULT_PORT, mdnsPort });
             mdns.start().catch((err: unknown) => {
                 node.warn(`sis-wyoming: zeroconf announcement off: ${(err as Error).message}`);
             });
