@@ -279,6 +279,16 @@ describe(`sis-wyoming on Node-RED ${nodeRedVersion()}`, function () {
             await h.quiet(100);
         });
 
+        it('a transcribe without audio still gets its transcript', async () => {
+            const { port } = await server();
+            const c = await client(port);
+            c.send('transcribe', { language: 'zh-CN' });
+            c.send('audio-stop');
+            const done = await c.next('transcript');
+            assert.equal(done.data.text, '');
+            await c.next('transcript-stop');
+        });
+
         it('a service failure is an error event with the service code, reported once', async () => {
             const { h, port } = await server();
             emu.faults.add({ route: 'rasr', kind: 'ws-fatal', afterFrames: 1, code: 'SIS.0304' });

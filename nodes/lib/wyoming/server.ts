@@ -263,8 +263,9 @@ class Connection {
     }
 
     private audioStop(): void {
-        const t = this.transcription;
-        if (t) t.stop();
+        // A transcribe with no audio at all still gets its (empty) transcript.
+        const t = this.transcription ?? (this.pendingLanguage ? this.ensureTranscription() : undefined);
+        t?.stop();
     }
 
     private dropTranscription(): void {
