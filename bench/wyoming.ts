@@ -106,6 +106,7 @@ async function restWhole(client: SisClient): Promise<number> {
                 volume: 50,
             },
         },
+        idempotent: true,
         what: 'bench',
     });
     return performance.now() - start;
