@@ -5,6 +5,7 @@
 import type { ObjectRef } from '../cloud/obs';
 import type { SisClient } from '../cloud/sis-client';
 import { invalidInput, SisError, toSisError } from '../core/errors';
+import { resolveVocabularyOption } from '../red/options';
 import type { OutputMode } from '../red/sentences';
 import type { NodeAPI, NodeMessage } from '../red/types';
 import type { InputContext, UserNode } from '../red/user-node';
@@ -66,6 +67,7 @@ export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<stri
         let submittedAt: number;
         status.beginSubmit(source.kind === 'buffer' ? 'staging' : 'requesting');
         try {
+            await resolveVocabularyOption(client, config, signal);
             const prepared = await prepareSource(client, source, prefix, signal, (ref) => {
                 staged = ref;
             });
