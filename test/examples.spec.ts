@@ -27,6 +27,7 @@ const MUST_REACH: Record<string, string> = {
     'round-trip-speak-then-recognize.json': 'round trip ok',
     'short-asr-voice-command.json': 'action',
     'flash-asr-transcribe-file.json': 'transcript',
+    'vocabulary-hot-words.json': 'heard',
 };
 
 interface FlowNode {

@@ -99,11 +99,7 @@ export async function getVocabulary(client: SisClient, id: string, signal?: Abor
     return { ...summary, contents: contents.filter((w): w is string => typeof w === 'string') };
 }
 
-export async function createVocabulary(
-    client: SisClient,
-    body: VocabularyBody,
-    signal?: AbortSignal,
-): Promise<string> {
+export async function createVocabulary(client: SisClient, body: VocabularyBody, signal?: AbortSignal): Promise<string> {
     try {
         // Not repeated after it may have left: a second create would fail on the name, or make a twin.
         const res = await client.call<unknown>({
@@ -146,7 +142,13 @@ export async function updateVocabulary(
 export async function deleteVocabulary(client: SisClient, id: string, signal?: AbortSignal): Promise<void> {
     try {
         // The answer is empty or { vocabulary_id, message } (rest.md §5): either is success.
-        await client.call<unknown>({ method: 'DELETE', path: pathOf(id), idempotent: true, signal, what: 'vocabulary deletion' });
+        await client.call<unknown>({
+            method: 'DELETE',
+            path: pathOf(id),
+            idempotent: true,
+            signal,
+            what: 'vocabulary deletion',
+        });
     } finally {
         await forgetVocabularies(client);
     }

@@ -6,7 +6,13 @@ import { fileExtensionFor, sniffAudio } from '../audio/sniff';
 import { AudioFormatError, type AudioInfo } from '../audio/types';
 import { type ObjectRef, ObsClient, parseObjectRef, stagingBucket, stagingKey } from '../cloud/obs';
 import { invalidInput, SisError } from '../core/errors';
-import { defined, type OptionSpecs, resolveOptions, resolveVocabularyOption, VOCABULARY_ID_OPTION } from '../red/options';
+import {
+    defined,
+    type OptionSpecs,
+    resolveOptions,
+    resolveVocabularyOption,
+    VOCABULARY_ID_OPTION,
+} from '../red/options';
 import type { OutputMode, Sentence } from '../red/sentences';
 import type { NodeAPI } from '../red/types';
 import type { InputContext, UserNode } from '../red/user-node';

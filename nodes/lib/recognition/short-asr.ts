@@ -3,7 +3,13 @@
 import { sniffAudio } from '../audio/sniff';
 import { AudioFormatError } from '../audio/types';
 import { invalidInput, SisError } from '../core/errors';
-import { defined, type OptionSpecs, resolveOptions, resolveVocabularyOption, VOCABULARY_ID_OPTION } from '../red/options';
+import {
+    defined,
+    type OptionSpecs,
+    resolveOptions,
+    resolveVocabularyOption,
+    VOCABULARY_ID_OPTION,
+} from '../red/options';
 import type { OutputMode, Sentence } from '../red/sentences';
 import type { NodeAPI } from '../red/types';
 import type { InputContext, UserNode } from '../red/user-node';

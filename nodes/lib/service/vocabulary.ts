@@ -64,4 +64,3 @@ export const VOCABULARY_RULES = {
     maxPerAccount: VOCABULARY_MAX_PER_ACCOUNT,
     languages: VOCABULARY_LANGUAGES,
 };
-
