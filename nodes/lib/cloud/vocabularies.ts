@@ -27,8 +27,6 @@ export interface VocabularyBody {
 export const VOCABULARY_NAME_PREFIX = 'name:';
 /** A resolved name is trusted this long; a vocabulary changed elsewhere is seen after it at the latest. */
 export const VOCABULARY_CACHE_MS = 5 * 60_000;
-/** A name not in a list older than this is looked up again once before it is called unknown. */
-const MISS_RECHECK_MS = 5_000;
 const PAGE_SIZE = 100;
 /** A guard against an answer that never ends (the service keeps at most 100 per account). */
 const MAX_PAGES = 100;
@@ -58,13 +56,17 @@ function idOf(body: unknown, what: string, status: number): string {
 }
 
 /** Every vocabulary of the account, all pages (`offset` is a page index: rest.md §5). */
-export async function listVocabularies(client: SisClient, signal?: AbortSignal): Promise<VocabularySummary[]> {
+export async function listVocabularies(
+    client: SisClient,
+    signal?: AbortSignal,
+    pageSize = PAGE_SIZE,
+): Promise<VocabularySummary[]> {
     const all: VocabularySummary[] = [];
     for (let page = 0; page < MAX_PAGES; page++) {
         const res = await client.call<{ count?: unknown; result?: unknown }>({
             method: 'GET',
             path: BASE,
-            query: { offset: page, limit: PAGE_SIZE },
+            query: { offset: page, limit: pageSize },
             idempotent: true,
             signal,
             what: 'vocabulary list',
@@ -78,7 +80,7 @@ export async function listVocabularies(client: SisClient, signal?: AbortSignal):
             if (s) all.push(s);
         }
         const count = typeof res.body.count === 'number' ? res.body.count : undefined;
-        if (result.length < PAGE_SIZE || (count !== undefined && all.length >= count)) break;
+        if (result.length < pageSize || (count !== undefined && all.length >= count)) break;
     }
     return all;
 }
@@ -232,11 +234,12 @@ export async function resolveVocabularyId(client: SisClient, ref: string, signal
     if (!isVocabularyName(ref)) return ref;
     const name = ref.slice(VOCABULARY_NAME_PREFIX.length).trim();
     if (name === '') throw new SisError('INVALID_INPUT', 'vocabulary_id "name:" names no vocabulary');
+    const asked = Date.now();
     let table = await abortable(nameTable(client, VOCABULARY_CACHE_MS), signal);
     let id = table.ids.get(name);
-    if (id === undefined && Date.now() - table.at > MISS_RECHECK_MS) {
-        // Perhaps created elsewhere since the list was read.
-        table = await abortable(nameTable(client, MISS_RECHECK_MS), signal);
+    if (id === undefined && table.at < asked) {
+        // Not in a list read earlier: perhaps created elsewhere since. Read it again once.
+        table = await abortable(nameTable(client, Date.now() - asked), signal);
         id = table.ids.get(name);
     }
     if (id === undefined) throw new SisError('NOT_FOUND', `no hot-word vocabulary is named "${name}"`);
