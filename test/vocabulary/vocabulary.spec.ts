@@ -278,7 +278,8 @@ describe(`sis-vocabulary on Node-RED ${nodeRedVersion()}`, function () {
             job.send({ payload: zh, sis: { vocabulary_id: 'name:meeting' } });
             await job.completions(1);
             const submit = routeLog(emu, 'transcriber.create').at(-1);
-            assert.equal((submit?.body as { config: { vocabulary_id: string } }).config.vocabulary_id, id);
+            assert.ok(submit);
+            assert.equal((submit.body as { config: { vocabulary_id: string } }).config.vocabulary_id, id);
             await helper.unload();
 
             const stream = await recogniser(
