@@ -5,6 +5,7 @@
 import type { ObjectRef } from '../cloud/obs';
 import type { SisClient } from '../cloud/sis-client';
 import { invalidInput, SisError, toSisError } from '../core/errors';
+import { sharedTranslator } from '../red/node-io';
 import { resolveVocabularyOption } from '../red/options';
 import type { OutputMode } from '../red/sentences';
 import type { NodeAPI, NodeMessage } from '../red/types';
@@ -25,7 +26,7 @@ export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<stri
     const output: OutputMode = settings.output === 'single' ? 'single' : 'sentences';
     const prefix = typeof settings.stagingPrefix === 'string' ? settings.stagingPrefix.trim() : 'node-red/sis/';
     const runtime = RED.settings as unknown as { sisJobAsrPollMs?: unknown };
-    const status = new JobStatus(node, (key, subs) => RED._(key, subs));
+    const status = new JobStatus(node, sharedTranslator(RED));
     const service = user.configNode()?.client?.endpoints.sis.href;
     const store = new JobStore(
         node,
