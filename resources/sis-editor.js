@@ -61,8 +61,8 @@
                 // A text box (an id, name:<name> or ${ENV}) that searches the account's vocabularies,
                 // a button that reloads them, and a line for the chosen one's language and size.
                 control =
-                    `<input type="text" id="${id}" style="width: calc(70% - 40px)" data-i18n="[placeholder]sis-config.vocabulary.placeholder">` +
-                    ` <button type="button" class="red-ui-button sis-vocabulary-reload" data-i18n="[title]sis-config.vocabulary.reload"><i class="fa fa-refresh"></i></button>` +
+                    `<input type="text" id="${id}" style="width: calc(70% - 40px)">` +
+                    ` <button type="button" class="red-ui-button sis-vocabulary-reload"><i class="fa fa-refresh"></i></button>` +
                     `\n        <div class="form-tips sis-vocabulary-info" style="margin: 4px 0 0 104px; max-width: calc(70% - 40px)"></div>`;
             }
             if (kind === 'select') control = `<select id="${id}" style="width: 70%"></select>`;
@@ -110,6 +110,14 @@
             maxWordBytes: r.maxWordBytes || 32,
             maxNameBytes: r.maxNameBytes || 32,
         };
+    }
+
+    /** The package's shared catalogue (the config node's): each node type has its own namespace. */
+    const SHARED = 'node-red-contrib-huaweicloud-sis/sis-config:';
+
+    /** A text of the shared catalogue, `sis-config.<key>`. */
+    function shared(key, subs) {
+        return RED._(`${SHARED}sis-config.${key}`, subs);
     }
 
     function bytes(text) {
@@ -198,7 +206,7 @@
      * configuration is used through GET (sis-config.read).
      * @returns {Promise<object>} the answer, or a rejection { code, message } already translated
      */
-    function callVocabularies(t, cfgId, what, draft, vocabulary) {
+    function callVocabularies(cfgId, what, draft, vocabulary) {
         const base = `sis-config/${encodeURIComponent(cfgId)}/vocabularies`;
         let request;
         if (what.save) {
@@ -224,7 +232,9 @@
                 .fail((xhr) => {
                     const body = xhr.responseJSON || {};
                     const message =
-                        body.message && body.message.indexOf('sis-config.') === 0 ? t(body.message) : body.message;
+                        body.message && body.message.indexOf('sis-config.') === 0
+                            ? shared(body.message.slice('sis-config.'.length))
+                            : body.message;
                     reject({
                         code: body.code || String(xhr.status),
                         message: message || '',
@@ -243,10 +253,12 @@
      * @param {string} [field] default `vocabulary_id`
      */
     function vocabularyPicker(node, field) {
-        const t = (key, subs) => node._(`sis-config.vocabulary.${key}`, subs);
+        const t = (key, subs) => shared(`vocabulary.${key}`, subs);
         const input = $(`#node-input-${field || 'vocabulary_id'}`);
         const row = input.closest('.form-row');
         const info = row.find('.sis-vocabulary-info');
+        input.attr('placeholder', t('placeholder'));
+        row.find('.sis-vocabulary-reload').attr('title', t('reload'));
         let list = [];
         let source = '';
         const details = {};
@@ -295,7 +307,7 @@
             show(text, mismatch);
             if (!d) {
                 const cfgId = configId();
-                callVocabularies(t, cfgId, { id: found.vocabulary_id }, draftFor(RED.nodes.node(cfgId)))
+                callVocabularies(cfgId, { id: found.vocabulary_id }, draftFor(RED.nodes.node(cfgId)))
                     .then((answer) => {
                         details[found.vocabulary_id] = answer.vocabulary;
                         describe();
@@ -311,7 +323,7 @@
             source = '';
             if (!cfg) return show(t('no-config'));
             show(t('loading'));
-            return callVocabularies(t, cfgId, {}, draftFor(cfg)).then(
+            return callVocabularies(cfgId, {}, draftFor(cfg)).then(
                 (answer) => {
                     list = answer.vocabularies || [];
                     source = 'ok';
@@ -366,7 +378,7 @@
      * @param {object} node the config node being edited
      */
     function vocabularyEditor(node) {
-        const t = (key, subs) => node._(`sis-config.vocabulary.${key}`, subs);
+        const t = (key, subs) => shared(`vocabulary.${key}`, subs);
         const box = $('#sis-config-vocabularies');
         const select = box.find('.sis-vocabulary-select');
         const area = box.find('.sis-vocabulary-words');
@@ -411,7 +423,7 @@
 
         function load(selectId) {
             say(t('loading'));
-            return callVocabularies(t, node.id, {}, draftFromDialog()).then((answer) => {
+            return callVocabularies(node.id, {}, draftFromDialog()).then((answer) => {
                 const items = [{ value: '', label: t('new') }].concat(
                     (answer.vocabularies || []).map((v) => ({ value: v.vocabulary_id, label: v.name })),
                 );
@@ -432,7 +444,7 @@
                 return;
             }
             say(t('loading'));
-            callVocabularies(t, node.id, { id }, draftFromDialog()).then((answer) => {
+            callVocabularies(node.id, { id }, draftFromDialog()).then((answer) => {
                 current = answer.vocabulary;
                 name.val(current.name);
                 description.val(current.description || '');
@@ -453,17 +465,14 @@
             };
             say(t('saving'));
             callVocabularies(
-                t,
                 node.id,
                 { save: true, id: current && current.vocabulary_id },
                 draftFromDialog(),
                 vocabulary,
             )
                 .then((answer) => {
-                    say(t('saved', { count: answer.count }));
-                    return load(answer.vocabulary_id).then(() => {
-                        current = Object.assign({ vocabulary_id: answer.vocabulary_id }, vocabulary);
-                    });
+                    current = Object.assign({ vocabulary_id: answer.vocabulary_id }, vocabulary);
+                    return load(answer.vocabulary_id).then(() => say(t('saved', { count: answer.count })));
                 })
                 .catch((err) => {
                     if (err && err.bad && err.bad.length) {
