@@ -249,10 +249,9 @@
      * box searches the vocabularies of the selected configuration by name, keeps an id (or a typed
      * id, name:<name> or ${ENV}), shows the chosen one's language and word count, and warns when
      * its language does not suit the node's model.
-     * @param {object} node the node being edited (for `_`)
      * @param {string} [field] default `vocabulary_id`
      */
-    function vocabularyPicker(node, field) {
+    function vocabularyPicker(field) {
         const t = (key, subs) => shared(`vocabulary.${key}`, subs);
         const input = $(`#node-input-${field || 'vocabulary_id'}`);
         const row = input.closest('.form-row');
