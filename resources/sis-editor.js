@@ -28,7 +28,7 @@
     }
 
     const PLACEHOLDER =
-        /<div class="form-row([^"]*)" data-sis-(flag|select|input)="(\w+)"((?: data-sis-[a-z]+(?:="[^"]*")?)*)><\/div>/g;
+        /<div class="form-row([^"]*)" data-sis-(flag|select|input|vocabulary)="(\w+)"((?: data-sis-[a-z]+(?:="[^"]*")?)*)><\/div>/g;
 
     /**
      * Expands the row placeholders of a node template (the text of its
@@ -57,6 +57,14 @@
                 `<label for="${id}"${indent}>${icon ? `<i class="fa ${icon[1]}"></i> ` : ''}` +
                 `<span data-i18n="${type}.label.${field}"></span></label>`;
             let control = `<input type="text" id="${id}">`;
+            if (kind === 'vocabulary') {
+                // A text box (an id, name:<name> or ${ENV}) that searches the account's vocabularies,
+                // a button that reloads them, and a line for the chosen one's language and size.
+                control =
+                    `<input type="text" id="${id}" style="width: calc(70% - 40px)">` +
+                    ` <button type="button" class="red-ui-button sis-vocabulary-reload"><i class="fa fa-refresh"></i></button>` +
+                    `\n        <div class="form-tips sis-vocabulary-info" style="margin: 4px 0 0 104px; max-width: calc(70% - 40px)"></div>`;
+            }
             if (kind === 'select') control = `<select id="${id}" style="width: 70%"></select>`;
             if (kind === 'flag') {
                 const first = (defaults[field] || {}).value === 'no' ? 'no' : 'yes';
@@ -88,8 +96,405 @@
         return this._(`${this.type}.paletteLabel`);
     }
 
+    // ---------------------------------------------------------------------------------------------
+    // Hot-word vocabularies: the rules, the admin routes, the picker and the word editor
+    // ---------------------------------------------------------------------------------------------
+
+    /** The service's rules for words (`RED.settings.sisVocabularyRules`, from the runtime's tables). */
+    function rules() {
+        const r = (typeof RED !== 'undefined' && RED.settings && RED.settings.sisVocabularyRules) || {};
+        return {
+            word: new RegExp(r.word || '^[A-Za-z\\p{Script=Han}]+$', 'u'),
+            name: new RegExp(r.name || '^[A-Za-z0-9_#-]+$'),
+            maxWords: r.maxWords || 10000,
+            maxWordBytes: r.maxWordBytes || 32,
+            maxNameBytes: r.maxNameBytes || 32,
+        };
+    }
+
+    /** The package's shared catalogue (the config node's): each node type has its own namespace. */
+    const SHARED = 'node-red-contrib-huaweicloud-sis/sis-config:';
+
+    /** A text of the shared catalogue, `sis-config.<key>`. */
+    function shared(key, subs) {
+        return RED._(`${SHARED}sis-config.${key}`, subs);
+    }
+
+    function bytes(text) {
+        return new TextEncoder().encode(text).length;
+    }
+
+    /**
+     * What is wrong with one word (a catalogue key below sis-config.vocabulary.problem), or ''.
+     * @param {string} word
+     */
+    function wordProblem(word) {
+        const r = rules();
+        if (word === '') return 'empty';
+        if (!r.word.test(word)) return /\d/.test(word) ? 'digits' : /\s/.test(word) ? 'spaces' : 'characters';
+        if (bytes(word) > r.maxWordBytes) return 'too-long';
+        return '';
+    }
+
+    /**
+     * The lines of a word list, each with its problem: [{ line, word, problem }] for every bad one.
+     * Blank lines are skipped (they are not words).
+     * @param {string} text one word per line
+     */
+    function checkWordLines(text) {
+        const words = [];
+        const bad = [];
+        text.split('\n').forEach((raw, i) => {
+            const word = raw.trim();
+            if (word === '') return;
+            words.push(word);
+            const problem = wordProblem(word);
+            if (problem) bad.push({ line: i + 1, word, problem });
+        });
+        return { words, bad, tooMany: words.length > rules().maxWords };
+    }
+
+    /** `vocabulary_id` in a node: empty, an id, name:<name>, or a whole ${ENV_VAR}. */
+    function validVocabularyId(value) {
+        return /^(?:[\w-]*|name:\S.*|\$\{\w+\})$/.test(String(value || ''));
+    }
+
+    const CONFIG_FIELDS = [
+        'region',
+        'projectId',
+        'authType',
+        'endpoint',
+        'iamEndpoint',
+        'obsEndpoint',
+        'maxConcurrent',
+        'timeout',
+        'maxRetries',
+        'caFile',
+    ];
+    const CREDENTIALS = ['ak', 'sk', 'securityToken', 'username', 'password', 'domainName'];
+
+    /** The values of a config node not deployed as it is (its settings and typed credentials). */
+    function draftOf(cfg) {
+        const draft = { credentials: {} };
+        CONFIG_FIELDS.forEach((f) => {
+            if (cfg[f] !== undefined) draft[f] = cfg[f];
+        });
+        const creds = cfg.credentials || {};
+        CREDENTIALS.forEach((c) => {
+            if (typeof creds[c] === 'string' && creds[c] !== '') draft.credentials[c] = creds[c];
+        });
+        return draft;
+    }
+
+    /** The values typed in the open config dialog (inputs #node-config-input-<field>). */
+    function draftFromDialog() {
+        const draft = { credentials: {} };
+        CONFIG_FIELDS.forEach((f) => {
+            const el = $(`#node-config-input-${f}`);
+            if (el.length) draft[f] = el.val();
+        });
+        CREDENTIALS.forEach((c) => {
+            const v = $(`#node-config-input-${c}`).val();
+            if (typeof v === 'string' && v !== '') draft.credentials[c] = v;
+        });
+        return draft;
+    }
+
+    /**
+     * Calls a vocabulary admin route of config node `cfgId`: `draft` (settings and credentials not
+     * deployed) makes it the POST/PUT form, which needs sis-config.write; without it, the deployed
+     * configuration is used through GET (sis-config.read).
+     * @returns {Promise<object>} the answer, or a rejection { code, message } already translated
+     */
+    function callVocabularies(cfgId, what, draft, vocabulary) {
+        const base = `sis-config/${encodeURIComponent(cfgId)}/vocabularies`;
+        let request;
+        if (what.save) {
+            request = {
+                url: what.id ? `${base}/${encodeURIComponent(what.id)}` : base,
+                type: what.id ? 'PUT' : 'POST',
+                data: JSON.stringify({ vocabulary, config: draft }),
+                contentType: 'application/json',
+            };
+        } else if (draft) {
+            request = {
+                url: what.id ? `${base}/${encodeURIComponent(what.id)}/get` : `${base}/list`,
+                type: 'POST',
+                data: JSON.stringify({ config: draft }),
+                contentType: 'application/json',
+            };
+        } else {
+            request = { url: what.id ? `${base}/${encodeURIComponent(what.id)}` : base, type: 'GET' };
+        }
+        return new Promise((resolve, reject) => {
+            $.ajax(Object.assign({ dataType: 'json' }, request))
+                .done(resolve)
+                .fail((xhr) => {
+                    const body = xhr.responseJSON || {};
+                    const message =
+                        body.message && body.message.indexOf('sis-config.') === 0
+                            ? shared(body.message.slice('sis-config.'.length))
+                            : body.message;
+                    reject({
+                        code: body.code || String(xhr.status),
+                        message: message || '',
+                        bad: body.bad_words || [],
+                    });
+                });
+        });
+    }
+
+    /**
+     * The hot-word picker of a recognition node's dialog (the row `data-sis-vocabulary`): the text
+     * box searches the vocabularies of the selected configuration by name, keeps an id (or a typed
+     * id, name:<name> or ${ENV}), shows the chosen one's language and word count, and warns when
+     * its language does not suit the node's model.
+     * @param {string} [field] default `vocabulary_id`
+     */
+    function vocabularyPicker(field) {
+        const t = (key, subs) => shared(`vocabulary.${key}`, subs);
+        const input = $(`#node-input-${field || 'vocabulary_id'}`);
+        const row = input.closest('.form-row');
+        const info = row.find('.sis-vocabulary-info');
+        input.attr('placeholder', t('placeholder'));
+        row.find('.sis-vocabulary-reload').attr('title', t('reload'));
+        let list = [];
+        let source = '';
+        const details = {};
+
+        function show(text, warn) {
+            info.empty();
+            if (!text) return;
+            $('<span>')
+                .text(text)
+                .toggleClass('sis-vocabulary-warning', Boolean(warn))
+                .css('color', warn ? 'var(--red-ui-text-color-error, #d61818)' : '')
+                .appendTo(info);
+        }
+
+        function configId() {
+            return $('#node-input-config').val();
+        }
+
+        function draftFor(cfg) {
+            return cfg && cfg.changed ? draftOf(cfg) : undefined;
+        }
+
+        function model() {
+            return String($('#node-input-property').val() || '');
+        }
+
+        function describe() {
+            const value = String(input.val() || '').trim();
+            if (value === '') return show(source ? t('none', { count: list.length }) : '');
+            if (/^\$\{\w+\}$/.test(value)) return show(t('from-env'));
+            const found =
+                value.indexOf('name:') === 0
+                    ? list.find((v) => v.name === value.slice(5).trim())
+                    : list.find((v) => v.vocabulary_id === value);
+            if (!found) return show(source === 'ok' ? t('unknown') : '', source === 'ok');
+            const d = details[found.vocabulary_id];
+            const language = (d && d.language) || found.language || '';
+            let text = d
+                ? t('summary', { name: found.name, language, count: d.contents.length })
+                : t('summary-short', { name: found.name, language });
+            const m = model();
+            const mismatch =
+                (language.indexOf('chinese') === 0 && m.indexOf('english_') === 0) ||
+                (language.indexOf('english') === 0 && m.indexOf('chinese_') === 0);
+            if (mismatch) text += ` — ${t('mismatch', { language, model: m })}`;
+            show(text, mismatch);
+            if (!d) {
+                const cfgId = configId();
+                callVocabularies(cfgId, { id: found.vocabulary_id }, draftFor(RED.nodes.node(cfgId)))
+                    .then((answer) => {
+                        details[found.vocabulary_id] = answer.vocabulary;
+                        describe();
+                    })
+                    .catch(() => undefined);
+            }
+        }
+
+        function load() {
+            const cfgId = configId();
+            const cfg = cfgId && cfgId !== '_ADD_' ? RED.nodes.node(cfgId) : null;
+            list = [];
+            source = '';
+            if (!cfg) return show(t('no-config'));
+            show(t('loading'));
+            return callVocabularies(cfgId, {}, draftFor(cfg)).then(
+                (answer) => {
+                    list = answer.vocabularies || [];
+                    source = 'ok';
+                    describe();
+                },
+                (err) => {
+                    source = 'failed';
+                    show(`${t('failed')} ${err.code}${err.message ? `: ${err.message}` : ''}`, true);
+                },
+            );
+        }
+
+        input.autocomplete({
+            minLength: 0,
+            source: (request, respond) => {
+                const term = String(request.term || '').toLowerCase();
+                respond(
+                    list
+                        .filter(
+                            (v) =>
+                                term === '' ||
+                                v.name.toLowerCase().indexOf(term) >= 0 ||
+                                v.vocabulary_id.toLowerCase().indexOf(term) === 0,
+                        )
+                        .map((v) => ({
+                            label: `${v.name}${v.language ? ` (${v.language})` : ''}`,
+                            value: v.vocabulary_id,
+                        })),
+                );
+            },
+            select: (_e, ui) => {
+                input.val(ui.item.value);
+                describe();
+                return false;
+            },
+        });
+        input.on('focus click', () => {
+            if (list.length) input.autocomplete('search', '');
+        });
+        input.on('input change', describe);
+        $('#node-input-property').on('change', describe);
+        $('#node-input-config').on('change', load);
+        row.find('.sis-vocabulary-reload').on('click', load);
+        load();
+        return { reload: load, describe };
+    }
+
+    /**
+     * The vocabulary section of the sis-config dialog: pick one of the account's vocabularies (or
+     * a new one), see and edit its words one per line with every bad word marked as it is typed,
+     * and save. Uses the dialog's values, deployed or not.
+     * @param {object} node the config node being edited
+     */
+    function vocabularyEditor(node) {
+        const t = (key, subs) => shared(`vocabulary.${key}`, subs);
+        const box = $('#sis-config-vocabularies');
+        const select = box.find('.sis-vocabulary-select');
+        const area = box.find('.sis-vocabulary-words');
+        const marks = box.find('.sis-vocabulary-marks');
+        const name = box.find('.sis-vocabulary-name');
+        const description = box.find('.sis-vocabulary-description');
+        const result = box.find('.sis-vocabulary-result');
+        const save = box.find('.sis-vocabulary-save');
+        const editor = box.find('.sis-vocabulary-editor');
+        let current = null;
+
+        function say(text, error) {
+            result.text(text || '').css('color', error ? 'var(--red-ui-text-color-error, #d61818)' : '');
+        }
+
+        function mark() {
+            const checked = checkWordLines(String(area.val() || ''));
+            marks.empty();
+            checked.bad.forEach((b) => {
+                $('<li class="sis-vocabulary-bad">')
+                    .attr('data-line', b.line)
+                    .text(t('bad-line', { line: b.line, word: b.word, problem: t(`problem.${b.problem}`) }))
+                    .appendTo(marks);
+            });
+            const nameOk =
+                rules().name.test(String(name.val() || '')) && bytes(String(name.val())) <= rules().maxNameBytes;
+            name.toggleClass('input-error', !nameOk);
+            area.toggleClass('input-error', checked.bad.length > 0 || checked.tooMany);
+            box.find('.sis-vocabulary-count').text(
+                checked.tooMany
+                    ? t('too-many', { count: checked.words.length, max: rules().maxWords })
+                    : t('count', { count: checked.words.length }),
+            );
+            const ok = nameOk && checked.bad.length === 0 && !checked.tooMany && checked.words.length > 0;
+            save.prop('disabled', !ok);
+            return ok ? checked.words : null;
+        }
+
+        function fail(err) {
+            say(`${t('failed')} ${err.code}${err.message ? `: ${err.message}` : ''}`, true);
+        }
+
+        function load(selectId) {
+            say(t('loading'));
+            return callVocabularies(node.id, {}, draftFromDialog()).then((answer) => {
+                const items = [{ value: '', label: t('new') }].concat(
+                    (answer.vocabularies || []).map((v) => ({ value: v.vocabulary_id, label: v.name })),
+                );
+                fill(select, items, selectId || '');
+                say(t('loaded', { count: items.length - 1 }));
+            }, fail);
+        }
+
+        function open() {
+            const id = select.val();
+            editor.show();
+            if (!id) {
+                current = null;
+                name.val('').prop('disabled', false);
+                description.val('');
+                area.val('');
+                mark();
+                return;
+            }
+            say(t('loading'));
+            callVocabularies(node.id, { id }, draftFromDialog()).then((answer) => {
+                current = answer.vocabulary;
+                name.val(current.name);
+                description.val(current.description || '');
+                area.val(current.contents.join('\n'));
+                mark();
+                say(t('summary', { name: current.name, language: current.language, count: current.contents.length }));
+            }, fail);
+        }
+
+        function store() {
+            const words = mark();
+            if (!words) return;
+            const vocabulary = {
+                name: String(name.val()),
+                description: String(description.val() || ''),
+                language: (current && current.language) || 'chinese_mandarin',
+                contents: words,
+            };
+            say(t('saving'));
+            callVocabularies(
+                node.id,
+                { save: true, id: current && current.vocabulary_id },
+                draftFromDialog(),
+                vocabulary,
+            )
+                .then((answer) => {
+                    current = Object.assign({ vocabulary_id: answer.vocabulary_id }, vocabulary);
+                    return load(answer.vocabulary_id).then(() => say(t('saved', { count: answer.count })));
+                })
+                .catch((err) => {
+                    if (err && err.bad && err.bad.length) {
+                        say(t('refused', { count: err.bad.length }), true);
+                    } else fail(err);
+                });
+        }
+
+        box.find('.sis-vocabulary-load').on('click', () => load(select.val()));
+        box.find('.sis-vocabulary-open').on('click', open);
+        area.on('input', mark);
+        name.on('input', mark);
+        save.on('click', store);
+        editor.hide();
+        return { load, open, store, mark };
+    }
+
     global.SisEditor = {
         fill,
+        vocabularyPicker,
+        vocabularyEditor,
+        validVocabularyId,
+        checkWordLines,
         expand,
         template,
         paletteLabel,

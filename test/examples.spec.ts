@@ -33,6 +33,7 @@ const MUST_REACH: Record<string, string> = {
     'short-asr-voice-command.json': 'action',
     'flash-asr-transcribe-file.json': 'transcript',
     'job-asr-subtitles.json': 'subtitles written',
+    'vocabulary-hot-words.json': 'heard',
 };
 
 interface FlowNode {

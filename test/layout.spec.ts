@@ -119,6 +119,32 @@ describe('package layout', () => {
         });
     }
 
+    it('icons are white on transparent, 2:3, like the editor draws them', () => {
+        for (const file of readdirSync(path.join(ROOT, 'icons')).filter((f) => f.endsWith('.svg'))) {
+            const svg = readFileSync(path.join(ROOT, 'icons', file), 'utf8');
+            const width = Number(/<svg[^>]* width="(\d+)"/.exec(svg)?.[1]);
+            const height = Number(/<svg[^>]* height="(\d+)"/.exec(svg)?.[1]);
+            assert.equal(width * 3, height * 2, `${file}: 2:3`);
+            const colours = [...svg.matchAll(/(?:fill|stroke)="([^"]+)"/g)].map((m) => m[1].toLowerCase());
+            assert.ok(colours.length > 0, `${file}: colours`);
+            for (const c of colours) assert.ok(['#fff', '#ffffff', 'none', 'white'].includes(c), `${file}: ${c}`);
+        }
+    });
+
+    it('every recognition node and sis-vocabulary offer the hot-word picker, and take name: and ${ENV}', () => {
+        for (const type of ['sis-short-asr', 'sis-flash-asr', 'sis-job-asr', 'sis-stream-asr', 'sis-vocabulary']) {
+            const html = readFileSync(path.join(DIST, `${type}.html`), 'utf8');
+            assert.match(html, /data-sis-vocabulary="vocabulary_id"/, type);
+            assert.match(html, /SisEditor\.vocabularyPicker\(\)/, type);
+            assert.match(html, /vocabulary_id: \{ value: '', validate: SisEditor\.validVocabularyId \}/, type);
+        }
+        const window: { SisEditor?: { validVocabularyId(v: string): boolean } } = {};
+        vm.runInNewContext(readFileSync(EDITOR_SCRIPT, 'utf8'), { window });
+        const valid = window.SisEditor!.validVocabularyId;
+        for (const v of ['', 'a1b2-c3', 'name:kitchen', '${HOT_WORDS}']) assert.equal(valid(v), true, v);
+        for (const v of ['a b', 'name:', '${A} x']) assert.equal(valid(v), false, v);
+    });
+
     it('every non-config node type appears in some example flow, and examples hold no secrets', () => {
         const dir = path.join(ROOT, 'examples');
         const types = new Set<string>();

@@ -5,6 +5,8 @@
 import type { ObjectRef } from '../cloud/obs';
 import type { SisClient } from '../cloud/sis-client';
 import { invalidInput, SisError, toSisError } from '../core/errors';
+import { sharedTranslator } from '../red/node-io';
+import { resolveVocabularyOption } from '../red/options';
 import { outputModeOf } from '../red/sentences';
 import { lineWidthSetting, type SubtitleSource, subtitleSourceName } from '../red/subtitles';
 import type { NodeAPI, NodeMessage } from '../red/types';
@@ -32,7 +34,7 @@ export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<stri
     const output = outputModeOf(settings.output);
     const prefix = typeof settings.stagingPrefix === 'string' ? settings.stagingPrefix.trim() : 'node-red/sis/';
     const runtime = RED.settings as unknown as { sisJobAsrPollMs?: unknown };
-    const status = new JobStatus(node, (key, subs) => RED._(key, subs));
+    const status = new JobStatus(node, sharedTranslator(RED));
     const service = user.configNode()?.client?.endpoints.sis.href;
     const store = new JobStore(
         node,
@@ -75,6 +77,7 @@ export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<stri
         let submittedAt: number;
         status.beginSubmit(source.kind === 'buffer' ? 'staging' : 'requesting');
         try {
+            await resolveVocabularyOption(client, config, signal);
             const prepared = await prepareSource(client, source, prefix, signal, (ref) => {
                 staged = ref;
             });

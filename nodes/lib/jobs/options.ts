@@ -2,7 +2,7 @@
 // validated before anything is sent, and shaped as the service's TranscriberConfig.
 
 import { invalidInput } from '../core/errors';
-import { defined, type OptionSpecs, resolveOptions } from '../red/options';
+import { defined, type OptionSpecs, resolveOptions, VOCABULARY_ID_OPTION } from '../red/options';
 import { TRANSCRIBER_FORMATS, TRANSCRIBER_PROPERTIES } from '../service/formats';
 
 export const JOB_OPTIONS: OptionSpecs = {
@@ -11,7 +11,7 @@ export const JOB_OPTIONS: OptionSpecs = {
     add_punc: { kind: 'flag' },
     digit_norm: { kind: 'flag' },
     need_word_info: { kind: 'flag' },
-    vocabulary_id: { kind: 'string', maxLength: 64, pattern: /^[\w-]+$/ },
+    vocabulary_id: VOCABULARY_ID_OPTION,
     // "< 2048 bytes"; the URL itself is checked below.
     callback_url: { kind: 'string', maxLength: 2047 },
 };

@@ -6,7 +6,13 @@ import { fileExtensionFor, sniffAudio } from '../audio/sniff';
 import { AudioFormatError, type AudioInfo } from '../audio/types';
 import { type ObjectRef, ObsClient, parseObjectRef, stagingBucket, stagingKey } from '../cloud/obs';
 import { invalidInput, SisError } from '../core/errors';
-import { defined, type OptionSpecs, resolveOptions } from '../red/options';
+import {
+    defined,
+    type OptionSpecs,
+    resolveOptions,
+    resolveVocabularyOption,
+    VOCABULARY_ID_OPTION,
+} from '../red/options';
 import { outputModeOf, type Sentence } from '../red/sentences';
 import { lineWidthSetting, type SubtitleSource } from '../red/subtitles';
 import type { NodeAPI } from '../red/types';
@@ -22,7 +28,7 @@ export const FLASH_OPTIONS: OptionSpecs = {
     digit_norm: { kind: 'flag' },
     need_word_info: { kind: 'flag' },
     first_channel_only: { kind: 'flag' },
-    vocabulary_id: { kind: 'string', maxLength: 64, pattern: /^[\w-]+$/ },
+    vocabulary_id: VOCABULARY_ID_OPTION,
 };
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -148,6 +154,8 @@ export function attachFlashAsr(RED: NodeAPI, user: UserNode, settings: Record<st
             checkPropertyFormat('flash', property, format);
             user.status.begin();
         }
+        // Before any staging: an unknown vocabulary name costs no upload.
+        await resolveVocabularyOption(client, opts, signal);
         try {
             if (staged)
                 await obs.put(ref, payload as Buffer, CONTENT_TYPES[format] ?? 'application/octet-stream', signal);

@@ -3,7 +3,13 @@
 import { sniffAudio } from '../audio/sniff';
 import { AudioFormatError } from '../audio/types';
 import { invalidInput, SisError } from '../core/errors';
-import { defined, type OptionSpecs, resolveOptions } from '../red/options';
+import {
+    defined,
+    type OptionSpecs,
+    resolveOptions,
+    resolveVocabularyOption,
+    VOCABULARY_ID_OPTION,
+} from '../red/options';
 import type { OutputMode, Sentence } from '../red/sentences';
 import type { NodeAPI } from '../red/types';
 import type { InputContext, UserNode } from '../red/user-node';
@@ -25,7 +31,7 @@ export const SHORT_AUDIO_OPTIONS: OptionSpecs = {
     audio_format: { kind: 'enum', values: [...SHORT_AUDIO_FORMATS] },
     add_punc: { kind: 'flag' },
     digit_norm: { kind: 'flag' },
-    vocabulary_id: { kind: 'string', maxLength: 64, pattern: /^[\w-]+$/ },
+    vocabulary_id: VOCABULARY_ID_OPTION,
     need_word_info: { kind: 'flag' },
     auto_language_detect: { kind: 'flag' },
 };
@@ -94,8 +100,9 @@ export function attachShortAsr(RED: NodeAPI, user: UserNode, settings: Record<st
                 `the audio is ${data.length} characters once encoded; at most ${SHORT_AUDIO_MAX_BASE64_CHARS} are allowed`,
             );
         }
-        const { property: _p, audio_format: _f, ...rest } = defined(opts);
         user.status.begin();
+        await resolveVocabularyOption(client, opts, signal);
+        const { property: _p, audio_format: _f, ...rest } = defined(opts);
         const res = await client.call<ShortAudioResponse>({
             method: 'POST',
             path: '/asr/short-audio',

@@ -1,7 +1,7 @@
 // The shared glue between a node and its messages: error reporting through done(err) once, and
 // the in-flight status shown under the node.
 import { SisError, toSisError } from '../core/errors';
-import type { DoneFn, Node, NodeMessage } from './types';
+import type { DoneFn, Node, NodeAPI, NodeMessage } from './types';
 
 /**
  * Reports a failure once: sets `msg.sis_error` and calls `done(err)` (which reaches Catch nodes
@@ -24,6 +24,25 @@ export function reportLateError(node: Node, msg: NodeMessage, err: unknown): Sis
 
 /** Status text keys live in the config node's catalog, shared by every node of the package. */
 const NS = 'sis-config.status.';
+
+/**
+ * The catalogue of the package's config node: Node-RED gives each node file its own namespace
+ * (`<module>/<type>`), and `RED._` looks a key up in the calling node's, so keys of the shared
+ * catalogue name it. A runtime that has no such catalogue (a test harness, a plain node folder)
+ * gets the bare key back.
+ */
+const SHARED_NAMESPACE = 'node-red-contrib-huaweicloud-sis/sis-config';
+
+export type Translate = (key: string, subs?: Record<string, string | number>) => string;
+
+/** Translates `sis-config.*` keys (statuses, shared texts) in the runtime's language. */
+export function sharedTranslator(RED: NodeAPI): Translate {
+    return (key, subs) => {
+        const full = `${SHARED_NAMESPACE}:${key}`;
+        const text = RED._(full, subs);
+        return text === full || text === key ? key : text;
+    };
+}
 
 /** Short, secret-free status: blue dot while requests run, then the outcome. */
 export class StatusTracker {

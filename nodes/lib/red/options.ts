@@ -1,4 +1,6 @@
 // Service options of a node, overridden per message by `msg.sis`, validated before any request.
+import type { SisClient } from '../cloud/sis-client';
+import { resolveVocabularyId } from '../cloud/vocabularies';
 import { invalidInput } from '../core/errors';
 
 export type OptionSpec =
@@ -8,6 +10,12 @@ export type OptionSpec =
     | { kind: 'int'; min: number; max: number };
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+
+/**
+ * `vocabulary_id` of every recognition node: a vocabulary id (a GUID, opaque), or `name:<name>`
+ * resolved to the id before the request (cloud/vocabularies.ts).
+ */
+export const VOCABULARY_ID_OPTION: OptionSpec = { kind: 'string', maxLength: 80, pattern: /^(?:[\w-]+|name:\S.*)$/ };
 export type OptionValues = Record<string, string | number | undefined>;
 
 function validate(name: string, spec: OptionSpec, raw: unknown, origin: string): string | number | undefined {
@@ -69,4 +77,15 @@ export function defined(values: OptionValues): Record<string, string | number> {
     const out: Record<string, string | number> = {};
     for (const [k, v] of Object.entries(values)) if (v !== undefined) out[k] = v;
     return out;
+}
+
+/** Replaces a `name:<name>` `vocabulary_id` by the vocabulary's id (one list call, then cached). */
+export async function resolveVocabularyOption(
+    client: SisClient,
+    values: { vocabulary_id?: string | number },
+    signal?: AbortSignal,
+): Promise<void> {
+    if (typeof values.vocabulary_id === 'string') {
+        values.vocabulary_id = await resolveVocabularyId(client, values.vocabulary_id, signal);
+    }
 }

@@ -25,6 +25,8 @@ export interface SisConfigNode extends Node<SisCredentials> {
     /** Undefined when the configuration is unusable; `configError` then says why. */
     client?: SisClient;
     configError?: string;
+    /** The credentials with `${VAR}` resolved, for the admin routes' drafts of this configuration. */
+    resolvedCredentials?: SisCredentials;
     region: string;
     obsBucket?: string;
     /** Nodes using this configuration; it closes its client only after they let go. */

@@ -5,7 +5,7 @@
 import { sleep } from '../cloud/http';
 import type { SisClient } from '../cloud/sis-client';
 import { SisError } from '../core/errors';
-import { reportError, StatusTracker } from './node-io';
+import { reportError, StatusTracker, sharedTranslator } from './node-io';
 import type { DoneFn, Node, NodeAPI, NodeMessage, SendFn, SisConfigNode } from './types';
 
 export interface InputContext {
@@ -34,7 +34,7 @@ export class UserNode {
         readonly node: Node,
         private readonly configId: string | undefined,
     ) {
-        this.status = new StatusTracker(node, (key, subs) => RED._(key, subs));
+        this.status = new StatusTracker(node, sharedTranslator(RED));
         const config = this.lookupConfig();
         this.config = config;
         if (config) config.register(node);

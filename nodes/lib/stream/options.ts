@@ -2,7 +2,7 @@
 // the START options of a session (node settings with `msg.sis` on top, validated before sending).
 import { AudioFormatError } from '../audio/types';
 import { invalidInput } from '../core/errors';
-import { defined, type OptionSpecs, resolveOptions } from '../red/options';
+import { defined, type OptionSpecs, resolveOptions, VOCABULARY_ID_OPTION } from '../red/options';
 import { checkPropertyFormat, RASR_FORMATS, RASR_PROPERTIES } from '../service/formats';
 import { type FrameSpec, frameSpec, isRasrFormat } from './frames';
 import { STREAM_MODES, type StreamMode } from './socket';
@@ -17,7 +17,7 @@ export const STREAM_OPTIONS: OptionSpecs = {
     vad_head: { kind: 'int', min: 0, max: 60000 },
     vad_tail: { kind: 'int', min: 0, max: 3000 },
     max_seconds: { kind: 'int', min: 1, max: 60 },
-    vocabulary_id: { kind: 'string', maxLength: 64, pattern: /^[\w-]+$/ },
+    vocabulary_id: VOCABULARY_ID_OPTION,
 };
 
 /** Options that only steer the service's sentence detection, which short-stream does not have. */

@@ -10,6 +10,7 @@
 
 import { backoffDelay } from '../cloud/http';
 import type { SisClient } from '../cloud/sis-client';
+import { isVocabularyName, resolveVocabularyId } from '../cloud/vocabularies';
 import { isRetryableSisCode, SisError, toSisError } from '../core/errors';
 import type { Sentence } from '../red/sentences';
 import {
@@ -142,6 +143,8 @@ export class StreamSession {
     private startEmitted = false;
     private voiceStartEmitted = false;
     private attempts = 0;
+    /** A `name:` vocabulary being looked up before the first START. */
+    private lookingUp = false;
     private failure: SisError | undefined;
     private traceId: string | undefined;
     /** End of the last final sentence emitted, in ms on the session's timeline. */
@@ -367,9 +370,36 @@ export class StreamSession {
     // -----------------------------------------------------------------------------------------
 
     private sendStart(): void {
+        if (this.lookUpVocabulary()) return;
         this.state = 'starting';
         this.socket?.sendCommand({ command: 'START', config: this.setup.config });
         this.armReply('START');
+    }
+
+    /**
+     * A `vocabulary_id` of `name:<name>` is looked up (cached per account) before the first START,
+     * which then carries the id. True while the look-up runs: the session waits as if connecting.
+     */
+    private lookUpVocabulary(): boolean {
+        const ref = this.setup.config.vocabulary_id;
+        if (typeof ref !== 'string' || !isVocabularyName(ref)) return false;
+        this.state = 'connecting';
+        if (this.lookingUp) return true;
+        this.lookingUp = true;
+        resolveVocabularyId(this.setup.client, ref).then(
+            (id) =>
+                this.guard(() => {
+                    this.lookingUp = false;
+                    this.setup.config.vocabulary_id = id;
+                    if (this.state === 'connecting' && this.socket?.open && !this.handshake) this.sendStart();
+                }),
+            (err: unknown) =>
+                this.guard(() => {
+                    this.lookingUp = false;
+                    this.fail(toSisError(err, WHAT));
+                }),
+        );
+        return true;
     }
 
     private armReply(what: 'START' | 'END'): void {

@@ -1,0 +1,66 @@
+// The SisClient of a configuration: built by a deployed sis-config node from its settings, and by
+// the admin routes from the values typed in its dialog before a deploy. One construction for both.
+import { readFileSync } from 'node:fs';
+import { SisClient, type SisCredentials } from '../cloud/sis-client';
+import { SisError } from '../core/errors';
+import type { Node, NodeAPI, SisConfigDef } from './types';
+
+const ENV_RE = /^\$\{(\S+)\}$/;
+export const CREDENTIAL_KEYS = ['ak', 'sk', 'securityToken', 'username', 'password', 'domainName'] as const;
+/** The credentials that are secrets (never sent back to the editor). */
+export const SECRET_KEYS: readonly (keyof SisCredentials)[] = ['sk', 'securityToken', 'password'];
+
+/** The settings of a configuration that are not credentials. */
+export type ConfigSettings = Omit<SisConfigDef, 'id' | 'type' | 'name' | 'z'>;
+
+function num(value: number | string | undefined, fallback: number, min: number, max: number): number {
+    const n = typeof value === 'number' ? value : Number.parseFloat(String(value ?? ''));
+    return Number.isFinite(n) ? Math.min(max, Math.max(min, n)) : fallback;
+}
+
+/** Whole-value `${VAR}` in a credential, as Node-RED does for properties. */
+export function resolveEnv(RED: NodeAPI, node: Node | undefined, value: string | undefined): string | undefined {
+    if (typeof value !== 'string') return undefined;
+    const m = ENV_RE.exec(value.trim());
+    if (!m) return value;
+    const util = RED.util as unknown as { getSetting?: (n: unknown, name: string) => unknown };
+    const resolved = node && util.getSetting ? util.getSetting(node, m[1]) : process.env[m[1]];
+    return typeof resolved === 'string' ? resolved : undefined;
+}
+
+/** Credentials with `${VAR}` resolved. */
+export function resolveCredentials(RED: NodeAPI, node: Node | undefined, raw: SisCredentials): SisCredentials {
+    const out: SisCredentials = {};
+    for (const key of CREDENTIAL_KEYS) out[key] = resolveEnv(RED, node, raw[key]);
+    return out;
+}
+
+/** A client for `settings` and (already resolved) `credentials`; NOT_CONFIGURED when they are unusable. */
+export function buildSisClient(settings: ConfigSettings, credentials: SisCredentials): SisClient {
+    let ca: string | undefined;
+    const caFile = String(settings.caFile ?? '').trim();
+    if (caFile) {
+        try {
+            ca = readFileSync(caFile, 'utf8');
+        } catch {
+            throw new SisError('NOT_CONFIGURED', `cannot read the CA file ${caFile}`);
+        }
+    }
+    return new SisClient({
+        region: String(settings.region ?? '').trim(),
+        projectId: settings.projectId,
+        authType: settings.authType,
+        endpoint: settings.endpoint,
+        iamEndpoint: settings.iamEndpoint,
+        obsEndpoint: settings.obsEndpoint,
+        obsBucket: settings.obsBucket,
+        credentials,
+        http: {
+            maxConcurrent: num(settings.maxConcurrent, 16, 1, 256),
+            requestTimeoutMs: num(settings.timeout, 120, 1, 3600) * 1000,
+            maxRetries: num(settings.maxRetries, 3, 0, 10),
+            ca,
+            userAgent: 'node-red-contrib-huaweicloud-sis',
+        },
+    });
+}
