@@ -17,6 +17,8 @@ export interface StoredJob {
     msg: Record<string, unknown>;
     /** The service the job was submitted to (its endpoint): a job id means nothing elsewhere. */
     service?: string;
+    /** Callback mode: the SHA-256 (hex) of the job's callback token. */
+    callback?: string;
 }
 
 /** The context key; a plain name (dots would address nested properties). */
@@ -83,6 +85,7 @@ export function parseStoredJobs(value: unknown): StoredJob[] {
         if (isRef(item.staged)) job.staged = { bucket: item.staged.bucket, key: item.staged.key };
         if (item.agent_channel === 0 || item.agent_channel === 1) job.agent_channel = item.agent_channel;
         if (typeof item.service === 'string') job.service = item.service;
+        if (typeof item.callback === 'string' && /^[0-9a-f]{64}$/.test(item.callback)) job.callback = item.callback;
         out.push(job);
     }
     return out;
