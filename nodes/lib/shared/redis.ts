@@ -52,11 +52,11 @@ interface RedisModule {
 }
 
 /** The `redis` package, or a NOT_CONFIGURED error saying how to install it. */
-export function loadRedis(searchPaths: readonly string[] = []): RedisModule {
-    const candidates: string[] = [REDIS_PACKAGE];
+export function loadRedis(searchPaths: readonly string[] = [], name = REDIS_PACKAGE): RedisModule {
+    const candidates: string[] = [name];
     for (const dir of searchPaths) {
         try {
-            candidates.push(require.resolve(REDIS_PACKAGE, { paths: [dir, path.join(dir, 'node_modules')] }));
+            candidates.push(require.resolve(name, { paths: [dir, path.join(dir, 'node_modules')] }));
         } catch {
             // not there
         }
@@ -71,7 +71,7 @@ export function loadRedis(searchPaths: readonly string[] = []): RedisModule {
     }
     throw new SisError(
         'NOT_CONFIGURED',
-        `shared state needs the "${REDIS_PACKAGE}" package: run "npm install ${REDIS_PACKAGE}" in the Node-RED user directory, then restart Node-RED`,
+        `shared state needs the "${name}" package: run "npm install ${name}" in the Node-RED user directory, then restart Node-RED`,
     );
 }
 
