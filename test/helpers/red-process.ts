@@ -23,6 +23,8 @@ export interface RedProcessOptions {
     settings?: Record<string, unknown>;
     /** How long to wait for the admin API; default 20 s. */
     startTimeoutMs?: number;
+    /** More environment variables for the process (node properties may name them as `${NAME}`). */
+    env?: Record<string, string>;
 }
 
 export interface RedProcess {
@@ -103,6 +105,7 @@ export async function startRed(opts: RedProcessOptions = {}): Promise<RedProcess
     const settingsFile = writeSettings(userDir, port, opts.settings ?? {});
     const child = spawn(process.execPath, [redScript(), '--settings', settingsFile, '--userDir', userDir], {
         stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...opts.env },
     });
     let text = '';
     child.stdout?.on('data', (chunk: Buffer) => {
