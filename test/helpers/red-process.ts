@@ -25,6 +25,8 @@ export interface RedProcessOptions {
     startTimeoutMs?: number;
     /** More environment variables for the process (node properties may name them as `${NAME}`). */
     env?: Record<string, string>;
+    /** The port (e.g. one from freePort(), known before the start); default: a free one. */
+    port?: number;
 }
 
 export interface RedProcess {
@@ -100,7 +102,7 @@ async function waitReady(url: string, child: ChildProcess, ms: number, output: (
 
 export async function startRed(opts: RedProcessOptions = {}): Promise<RedProcess> {
     const userDir = opts.userDir ?? makeUserDir();
-    const port = await freePort();
+    const port = opts.port ?? (await freePort());
     const url = `http://127.0.0.1:${port}`;
     const settingsFile = writeSettings(userDir, port, opts.settings ?? {});
     const child = spawn(process.execPath, [redScript(), '--settings', settingsFile, '--userDir', userDir], {

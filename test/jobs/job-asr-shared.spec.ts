@@ -80,9 +80,10 @@ describe(`sis-job-asr with shared state in Redis, one runtime (Node-RED ${nodeRe
         const [complete] = await h.completions(1);
         const jobId = (complete.sis_result as { job_id: string }).job_id;
         assert.deepEqual(await keys(), [`t:job:${jobId}`, `t:job:${jobId}:lease`, 't:node:n1:jobs']);
-        const record = JSON.parse(
-            (await redis.command('GET', `t:job:${jobId}`)).split('\r\n')[1] ?? '{}',
-        ) as Record<string, unknown>;
+        const record = JSON.parse((await redis.command('GET', `t:job:${jobId}`)).split('\r\n')[1] ?? '{}') as Record<
+            string,
+            unknown
+        >;
         assert.equal(record.job_id, jobId);
         assert.equal(record.node_id, 'n1');
         assert.deepEqual(record.msg, { _msgid: complete._msgid, topic: 'shared', keep: { room: 'B' } });
