@@ -3,7 +3,7 @@ import { SisClient, type SisCredentials } from './lib/cloud/sis-client';
 import { SisError } from './lib/core/errors';
 import { registerAdminRoutes } from './lib/red/admin';
 import type { NodeAPI, SisConfigDef, SisConfigNode } from './lib/red/types';
-import { SharedState } from './lib/shared/redis';
+import { SharedState } from './lib/redis/redis';
 
 const ENV_RE = /^\$\{(\S+)\}$/;
 const USER_RELEASE_GRACE_MS = 12_000;

@@ -10,7 +10,7 @@ import { invalidInput, SisError, toSisError } from '../core/errors';
 import type { OutputMode } from '../red/sentences';
 import type { NodeAPI, NodeMessage } from '../red/types';
 import type { InputContext, UserNode } from '../red/user-node';
-import { sharedStateOf } from '../shared/redis';
+import { sharedStateOf } from '../redis/redis';
 import { callbackBaseOf, callbackUrl, newCallbackToken, serveCallbacks, tokenHash } from './callback';
 import { agentChannelOf, resolveJobConfig } from './options';
 import { jobTimeoutMs, pollBaseMs } from './schedule';

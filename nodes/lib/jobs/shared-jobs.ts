@@ -4,8 +4,8 @@
 // only while its lease is surely valid; jobs whose holder stopped renewing are claimed by the
 // others; the job's answer is sent only by the instance that takes the job's `done` mark.
 import { toSisError } from '../core/errors';
-import { type ClaimResult, LeaseTable, type RegisterResult, type RenewResult } from '../shared/leases';
-import { newOwnerId, type SharedState } from '../shared/redis';
+import { type ClaimResult, LeaseTable, type RegisterResult, type RenewResult } from '../redis/leases';
+import { newOwnerId, type SharedState } from '../redis/redis';
 import { parseStoredJobs, type StoredJob } from './store';
 
 /** A job as recorded in Redis: the stored job and the node that follows it. */

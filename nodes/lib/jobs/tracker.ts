@@ -3,6 +3,8 @@
 // node's context so a restart or a redeploy can take over where this instance stopped. With shared
 // state (Redis) the pending set lives there instead, shared by every instance running the flow:
 // this one polls only the jobs it holds a lease on, and answers a job only after taking its mark.
+// Over 500 lines because the shared-state paths (leases, marks, callbacks) act on the same tracked
+// jobs, timers and outputs as the local ones.
 
 import { type ObjectRef, ObsClient } from '../cloud/obs';
 import type { SisClient } from '../cloud/sis-client';
@@ -11,7 +13,7 @@ import { reportLateError } from '../red/node-io';
 import { type OutputMode, type ResultMeta, sentenceMessages, singleMessage } from '../red/sentences';
 import type { NodeAPI, NodeMessage } from '../red/types';
 import type { UserNode } from '../red/user-node';
-import type { SharedState } from '../shared/redis';
+import type { SharedState } from '../redis/redis';
 import { type CallbackTarget, sameHash } from './callback';
 import { interpretJob, type JobQueryBody, type JobState, jobWhat, queryFailure } from './result';
 import { failureDelay, jitter, pollDelay } from './schedule';

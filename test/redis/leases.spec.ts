@@ -3,8 +3,8 @@
 // racers, and what happens when Redis restarts with or without its data.
 import * as assert from 'node:assert/strict';
 import { boundedMessage } from '../../nodes/lib/jobs/shared-jobs';
-import { LeaseTable } from '../../nodes/lib/shared/leases';
-import { loadRedis, SharedState } from '../../nodes/lib/shared/redis';
+import { LeaseTable } from '../../nodes/lib/redis/leases';
+import { loadRedis, SharedState } from '../../nodes/lib/redis/redis';
 import {
     REDIS_PASSWORD,
     REDIS_USER,
