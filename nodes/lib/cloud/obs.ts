@@ -64,20 +64,7 @@ export function obsError(status: number, body: Buffer, what: string, headers: Re
     return new SisError('REQUEST_REJECTED', detail, opts);
 }
 
-// OBS codes that refuse the credentials themselves (obs.md §3, §8): an AK OBS does not know (a
-// temporary key revoked or expired), a security token that is invalid or expired.
-const CREDENTIAL_CODES = new Set(['InvalidAccessKeyId', 'InvalidSecurity', 'InvalidToken', 'ExpiredToken']);
-
-/**
- * Whether OBS refused a request because of its credentials, so that fresh temporary AK/SK may
- * succeed: the codes above, and `AccessDenied` when its message speaks of an expired or invalid
- * token (a permission refusal, such as a bucket's ACL, is not one: fresh keys would not help).
- */
-export function isObsCredentialRefusal(err: unknown): boolean {
-    if (!(err instanceof SisError) || (err.status !== 401 && err.status !== 403)) return false;
-    if (err.serviceCode && CREDENTIAL_CODES.has(err.serviceCode)) return true;
-    return err.serviceCode === 'AccessDenied' && /token|expired/i.test(err.message);
-}
+export { isObsCredentialRefusal } from './obs-refusal';
 
 interface ObsRequest {
     method: 'PUT' | 'GET' | 'HEAD' | 'DELETE';

@@ -9,7 +9,7 @@ import { SharedValue } from './cache';
 import { type Endpoints, joinUrl, resolveEndpoints, toWebSocketUrl } from './endpoints';
 import { HttpClient, type HttpClientOptions } from './http';
 import { fetchTemporaryCredentials, fetchToken, type IamToken, lookupProject, type TemporaryCredentials } from './iam';
-import { isObsCredentialRefusal } from './obs';
+import { isObsCredentialRefusal } from './obs-refusal';
 import { type AkSkCredentials, buildQuery, type QueryValue, signRequest } from './signer';
 
 export type AuthType = 'aksk' | 'password';
