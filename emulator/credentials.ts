@@ -114,6 +114,14 @@ export class CredentialStore {
         return count;
     }
 
+    /** One more permanent AK/SK of the account's user. */
+    addPermanent(): { ak: string; sk: string } {
+        const ak = `HWAK${randomBytes(8).toString('hex').toUpperCase()}`.slice(0, 20);
+        const sk = randomBytes(20).toString('hex');
+        this.keys.set(ak, { ak, sk, kind: 'aksk', projectId: this.account.projectId });
+        return { ak, sk };
+    }
+
     issueTemporary(durationSeconds: number): TemporaryCredential {
         const ak = `HWTMP${randomBytes(8).toString('hex').toUpperCase()}`.slice(0, 20);
         const credential: TemporaryCredential = {

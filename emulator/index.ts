@@ -109,6 +109,11 @@ export interface Emulator {
     revokeTokens(): number;
     /** Every temporary AK/SK issued so far is unknown from now on (OBS: 403 InvalidAccessKeyId). */
     revokeTemporaryCredentials(): number;
+    /**
+     * A further permanent AK/SK of the account's user (IAM lets a user hold more than one), so
+     * that several clients can be told apart in the request log by the AK of their signatures.
+     */
+    addAccessKey(): { ak: string; sk: string };
     /** Stores an object in the emulated OBS (creating the bucket if needed). */
     putObject(bucket: string, key: string, bytes: Buffer, contentType?: string): void;
     /** Changes a bucket's ACL (creating the bucket if needed) and returns it. */
@@ -193,6 +198,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         expireTokens: () => credentials.expireTokens(),
         revokeTokens: () => credentials.revokeTokens(),
         revokeTemporaryCredentials: () => credentials.revokeTemporary(),
+        addAccessKey: () => credentials.addPermanent(),
         putObject: (bucket, key, bytes, contentType = 'application/octet-stream') => {
             writeObject(core, bucket, key, bytes, contentType);
         },

@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { SisCredentials } from './lib/cloud/sis-client';
 import { registerAdminRoutes } from './lib/red/admin';
-import { buildSisClient, resolveCredentials } from './lib/red/config-client';
+import { buildSisClient, readCaFile, resolveCredentials, resolveEnv } from './lib/red/config-client';
 import type { NodeAPI, SisConfigDef, SisConfigNode } from './lib/red/types';
+import { SharedState } from './lib/redis/redis';
 import { registerVocabularyRoutes } from './lib/vocabulary/admin';
 
 const USER_RELEASE_GRACE_MS = 12_000;
@@ -31,6 +32,33 @@ export = function register(RED: NodeAPI): void {
             this.configError = err instanceof Error ? err.message : String(err);
             this.error(RED._('sis-config.errors.invalid-config', { reason: this.configError }));
         }
+        // Shared state between instances (optional): the Redis client is loaded only when a URL is set.
+        const redisUrl = typeof def.redisUrl === 'string' ? def.redisUrl.trim() : '';
+        let shared: SharedState | undefined;
+        if (redisUrl) {
+            let ca: string | undefined;
+            try {
+                ca = readCaFile(def);
+            } catch {
+                // Reported above with the client; Redis then goes without the extra CA.
+            }
+            const rc = (this.credentials ?? {}) as { redisUsername?: string; redisPassword?: string };
+            const settings = RED.settings as unknown as { sisSharedLeaseMs?: unknown; userDir?: unknown };
+            shared = new SharedState(
+                {
+                    url: redisUrl,
+                    username: resolveEnv(RED, this, rc.redisUsername) || undefined,
+                    password: resolveEnv(RED, this, rc.redisPassword) || undefined,
+                    prefix: typeof def.redisPrefix === 'string' ? def.redisPrefix : undefined,
+                    ca,
+                    leaseMs: settings.sisSharedLeaseMs as number | undefined,
+                    searchPaths: typeof settings.userDir === 'string' ? [settings.userDir] : [],
+                },
+                { warn: (m) => this.warn(m), log: (m) => this.log(m) },
+            );
+            if (shared.error) this.error(RED._('sis-config.errors.shared', { reason: shared.error }));
+            (this as SisConfigNode & { sharedState?: SharedState }).sharedState = shared;
+        }
         const users = new Set<string>();
         let released: (() => void) | undefined;
         this.register = (node) => {
@@ -57,13 +85,14 @@ export = function register(RED: NodeAPI): void {
                     clearTimeout(timer);
                     const client = this.client;
                     this.client = undefined;
-                    await client?.close();
+                    await Promise.allSettled([client?.close(), shared?.close()]);
                 })
                 .then(done, done);
         });
     }
 
-    RED.nodes.registerType<SisConfigNode, SisConfigDef, unknown, SisCredentials>('sis-config', SisConfig, {
+    type ConfigCredentials = SisCredentials & { redisUsername?: string; redisPassword?: string };
+    RED.nodes.registerType<SisConfigNode, SisConfigDef, unknown, ConfigCredentials>('sis-config', SisConfig, {
         credentials: {
             ak: { type: 'text' },
             sk: { type: 'password' },
@@ -71,6 +100,8 @@ export = function register(RED: NodeAPI): void {
             username: { type: 'text' },
             password: { type: 'password' },
             domainName: { type: 'text' },
+            redisUsername: { type: 'text' },
+            redisPassword: { type: 'password' },
         },
     });
     registerAdminRoutes(RED);

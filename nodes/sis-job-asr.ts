@@ -1,3 +1,4 @@
+import { registerCallbackRoute } from './lib/jobs/callback';
 import { attachJobAsr } from './lib/jobs/job-asr';
 import { DEFAULT_POLL_MS } from './lib/jobs/schedule';
 import type { Node, NodeAPI, SisUserDef } from './lib/red/types';
@@ -10,6 +11,7 @@ export = function register(RED: NodeAPI): void {
         const user = new UserNode(RED, this, def.config);
         attachJobAsr(RED, user, { ...def });
     }
+    registerCallbackRoute(RED);
     RED.nodes.registerType('sis-job-asr', SisJobAsr, {
         settings: {
             sisJobAsrProperties: { value: [...TRANSCRIBER_PROPERTIES], exportable: true },

@@ -23,6 +23,10 @@ export interface RedProcessOptions {
     settings?: Record<string, unknown>;
     /** How long to wait for the admin API; default 20 s. */
     startTimeoutMs?: number;
+    /** More environment variables for the process (node properties may name them as `${NAME}`). */
+    env?: Record<string, string>;
+    /** The port (e.g. one from freePort(), known before the start); default: a free one. */
+    port?: number;
 }
 
 export interface RedProcess {
@@ -94,11 +98,12 @@ async function waitReady(url: string, child: ChildProcess, ms: number, output: (
 
 export async function startRed(opts: RedProcessOptions = {}): Promise<RedProcess> {
     const userDir = opts.userDir ?? makeUserDir();
-    const port = await freePort();
+    const port = opts.port ?? (await freePort());
     const url = `http://127.0.0.1:${port}`;
     const settingsFile = writeSettings(userDir, port, opts.settings ?? {});
     const child = spawn(process.execPath, [NODE_RED_SCRIPT, '--settings', settingsFile, '--userDir', userDir], {
         stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...opts.env },
     });
     let text = '';
     child.stdout?.on('data', (chunk: Buffer) => {

@@ -1,6 +1,8 @@
 // sis-job-asr: long recordings as transcription jobs (POST /v1/{project_id}/asr/transcriber/jobs,
 // then GET …/jobs/{job_id} until the job ends). The input's done() is called once the job is
-// submitted and stored; its result (or failure) comes later from the tracker.
+// submitted and stored; its result (or failure) comes later from the tracker. With shared state
+// (a Redis URL in the configuration) the pending jobs are shared by every instance running the
+// flow; with callback mode the service posts each result to Node-RED's HTTP endpoint.
 
 import type { ObjectRef } from '../cloud/obs';
 import type { SisClient } from '../cloud/sis-client';
@@ -11,6 +13,8 @@ import { outputModeOf } from '../red/sentences';
 import { lineWidthSetting, type SubtitleSource, subtitleSourceName } from '../red/subtitles';
 import type { NodeAPI, NodeMessage } from '../red/types';
 import type { InputContext, UserNode } from '../red/user-node';
+import { sharedStateOf } from '../redis/redis';
+import { callbackBaseOf, callbackUrl, newCallbackToken, serveCallbacks, tokenHash } from './callback';
 import { agentChannelOf, resolveJobConfig } from './options';
 import { jobTimeoutMs, pollBaseMs } from './schedule';
 import { type JobSource, jobSourceOf, prepareSource } from './source';
@@ -29,6 +33,9 @@ function subtitleSourceOf(source: JobSource, msg: NodeMessage): SubtitleSource {
     return { filename: (msg as { filename?: unknown }).filename };
 }
 
+/** In callback mode, queries are only a fallback for a callback that never came: 30 times further apart. */
+export const CALLBACK_POLL_FACTOR = 30;
+
 export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<string, unknown>): void {
     const node = user.node;
     const output = outputModeOf(settings.output);
@@ -43,14 +50,40 @@ export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<stri
         (reason) => node.warn(RED._('sis-job-asr.errors.context', { reason })),
     );
     const clientOf = (): SisClient => user.requireClient().client;
+    const shared = sharedStateOf(user.configNode());
+    // Shared state that cannot work (the redis package missing): refuse jobs rather than follow
+    // them alone, which would answer them twice across instances.
+    const unusable = shared?.error;
+    const callbackMode = settings.results === 'callback';
+    const callbackBase = callbackMode ? callbackBaseOf(settings.callbackBase) : undefined;
     const tracker = new JobTracker(RED, user, store, status, {
         client: clientOf,
         output,
         subtitles: { lineWidth: lineWidthSetting(settings.lineWidth) },
         pollBaseMs: pollBaseMs(settings.pollInterval, runtime.sisJobAsrPollMs),
         timeoutMs: jobTimeoutMs(settings.timeout),
+        pollFactor: callbackMode ? CALLBACK_POLL_FACTOR : 1,
+        shared: unusable ? undefined : shared,
+        service,
     });
-    user.onClose((removed) => tracker.close(removed));
+    const stopServing = serveCallbacks(node.id, tracker);
+    user.onClose((removed) => {
+        stopServing();
+        return tracker.close(removed);
+    });
+    const setupError = unusable
+        ? new SisError('NOT_CONFIGURED', `sis-config: ${unusable}`)
+        : callbackMode && !callbackBase
+          ? invalidInput('callback mode needs the public http(s) URL of this Node-RED (Public URL)')
+          : undefined;
+    if (setupError) {
+        node.error(RED._('sis-job-asr.errors.setup', { reason: setupError.message }));
+        node.status({
+            fill: 'red',
+            shape: 'ring',
+            text: RED._(`sis-job-asr.status.${unusable ? 'no-shared' : 'no-public-url'}`),
+        });
+    }
     // Jobs left by an earlier instance (a redeploy, or a restart with a persistent store).
     store
         .load()
@@ -70,7 +103,15 @@ export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<stri
     }
 
     async function submit({ msg, signal, client }: InputContext): Promise<void> {
+        if (setupError) throw setupError;
         const config = resolveJobConfig(settings, msg.sis);
+        let callbackHash: string | undefined;
+        if (callbackBase) {
+            // The node's own callback replaces any callback_url: only its token answers the job.
+            const token = newCallbackToken();
+            config.callback_url = callbackUrl(callbackBase, node.id, token);
+            callbackHash = tokenHash(token);
+        }
         const source = jobSourceOf(msg.payload, config.property, config.audio_format);
         let staged: ObjectRef | undefined;
         let jobId: string;
@@ -115,6 +156,7 @@ export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<stri
         if (staged) record.staged = staged;
         const sourceName = subtitleSourceName(subtitleSourceOf(source, msg));
         if (sourceName !== undefined) record.source_name = sourceName;
+        if (callbackHash) record.callback = callbackHash;
         const agent = agentChannelOf(config.need_analysis_info);
         if (agent !== undefined) record.agent_channel = agent;
         // In this process the whole input message is kept, without its audio.

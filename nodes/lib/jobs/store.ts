@@ -19,6 +19,8 @@ export interface StoredJob {
     service?: string;
     /** What a subtitle file of the result is named after (subtitleSourceName): never a URL's query. */
     source_name?: string;
+    /** Callback mode: the SHA-256 (hex) of the job's callback token. */
+    callback?: string;
 }
 
 /** The context key; a plain name (dots would address nested properties). */
@@ -86,6 +88,7 @@ export function parseStoredJobs(value: unknown): StoredJob[] {
         if (item.agent_channel === 0 || item.agent_channel === 1) job.agent_channel = item.agent_channel;
         if (typeof item.service === 'string') job.service = item.service;
         if (typeof item.source_name === 'string') job.source_name = item.source_name;
+        if (typeof item.callback === 'string' && /^[0-9a-f]{64}$/.test(item.callback)) job.callback = item.callback;
         out.push(job);
     }
     return out;

@@ -35,17 +35,20 @@ export function resolveCredentials(RED: NodeAPI, node: Node | undefined, raw: Si
     return out;
 }
 
+/** The extra CA of the configuration (PEM), if it names one; NOT_CONFIGURED when it cannot be read. */
+export function readCaFile(settings: Pick<ConfigSettings, 'caFile'>): string | undefined {
+    const caFile = String(settings.caFile ?? '').trim();
+    if (!caFile) return undefined;
+    try {
+        return readFileSync(caFile, 'utf8');
+    } catch {
+        throw new SisError('NOT_CONFIGURED', `cannot read the CA file ${caFile}`);
+    }
+}
+
 /** A client for `settings` and (already resolved) `credentials`; NOT_CONFIGURED when they are unusable. */
 export function buildSisClient(settings: ConfigSettings, credentials: SisCredentials): SisClient {
-    let ca: string | undefined;
-    const caFile = String(settings.caFile ?? '').trim();
-    if (caFile) {
-        try {
-            ca = readFileSync(caFile, 'utf8');
-        } catch {
-            throw new SisError('NOT_CONFIGURED', `cannot read the CA file ${caFile}`);
-        }
-    }
+    const ca = readCaFile(settings);
     return new SisClient({
         region: String(settings.region ?? '').trim(),
         projectId: settings.projectId,

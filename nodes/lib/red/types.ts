@@ -19,6 +19,9 @@ export interface SisConfigDef extends NodeDef {
     timeout?: number | string;
     maxRetries?: number | string;
     caFile?: string;
+    /** Shared state between instances: `redis://…` or `rediss://…` (credentials apart). */
+    redisUrl?: string;
+    redisPrefix?: string;
 }
 
 export interface SisConfigNode extends Node<SisCredentials> {
