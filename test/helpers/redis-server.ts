@@ -16,6 +16,8 @@ export const REDIS_PASSWORD = 'RedisCanarySecret-7f3a9c';
 export interface RedisServer {
     url: string;
     port: number;
+    /** With `tls`: a `rediss://` URL of the TLS port (the plain port stays for the test's own commands). */
+    tlsUrl?: string;
     dir: string;
     /** Stops the server (SIGTERM: it saves its data first); resolves once it has exited. */
     stop(): Promise<void>;
@@ -107,9 +109,20 @@ function complete(text: string): boolean {
     return true;
 }
 
-export async function startRedisServer(bin: string): Promise<RedisServer> {
+export interface RedisTls {
+    /** The server's certificate and key (PEM); its CA is what clients must trust. */
+    cert: string;
+    key: string;
+}
+
+export async function startRedisServer(bin: string, tls?: RedisTls): Promise<RedisServer> {
     const dir = mkdtempSync(path.join(tmpdir(), 'sis-redis-'));
     const port = await freePort();
+    const tlsPort = tls ? await freePort() : undefined;
+    if (tls) {
+        writeFileSync(path.join(dir, 'server.crt'), tls.cert);
+        writeFileSync(path.join(dir, 'server.key'), tls.key, { mode: 0o600 });
+    }
     const conf = path.join(dir, 'redis.conf');
     writeFileSync(
         conf,
@@ -126,6 +139,14 @@ export async function startRedisServer(bin: string): Promise<RedisServer> {
             'loglevel warning',
             'user default off',
             `user ${REDIS_USER} on >${REDIS_PASSWORD} ~* &* +@all`,
+            ...(tls
+                ? [
+                      `tls-port ${tlsPort}`,
+                      `tls-cert-file ${path.join(dir, 'server.crt')}`,
+                      `tls-key-file ${path.join(dir, 'server.key')}`,
+                      'tls-auth-clients no',
+                  ]
+                : []),
             '',
         ].join('\n'),
     );
@@ -170,6 +191,7 @@ export async function startRedisServer(bin: string): Promise<RedisServer> {
     return {
         url: `redis://127.0.0.1:${port}`,
         port,
+        tlsUrl: tlsPort ? `rediss://127.0.0.1:${tlsPort}` : undefined,
         dir,
         stop,
         start,
