@@ -4,6 +4,7 @@
 // user directory whose settings load this package (as a module, from its root) through `nodesDir`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -162,5 +163,32 @@ export async function startRed(opts: RedProcessOptions = {}): Promise<RedProcess
         },
         inject: (id) => call('POST', `/inject/${encodeURIComponent(id)}`),
         stop,
+    };
+}
+
+/** Receives the JSON bodies a flow posts back (results, errors, completions), each stamped on arrival. */
+export async function startEventCollector<T extends object>(): Promise<{
+    url: string;
+    events: (T & { at: number })[];
+    close(): Promise<void>;
+}> {
+    const events: (T & { at: number })[] = [];
+    const server = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+            events.push({ ...(JSON.parse(Buffer.concat(chunks).toString('utf8')) as T), at: Date.now() });
+            res.writeHead(200).end('ok');
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+        url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/events`,
+        events,
+        close: () =>
+            new Promise<void>((resolve) => {
+                server.closeAllConnections();
+                server.close(() => resolve());
+            }),
     };
 }

@@ -2,13 +2,11 @@
 // stop and a start of the runtime, and a redeploy, and its result arrives exactly once.
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { type Emulator, routeLog, startCanaryEmulator } from '../helpers/emulator';
 import { transcript } from '../helpers/fixtures';
 import { NODE_RED_MODULE } from '../helpers/node-red-runtime';
-import { makeUserDir, type RedProcess, removeUserDir, startRed } from '../helpers/red-process';
+import { makeUserDir, type RedProcess, removeUserDir, startEventCollector, startRed } from '../helpers/red-process';
 import { delay, until } from '../helpers/wait';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/zh_16k.wav');
@@ -20,29 +18,6 @@ interface Event {
     keep?: unknown;
     sis_result?: { job_id?: string; audio_duration?: number };
     sis_error?: { code: string };
-}
-
-/** Receives what the flow posts back: results, errors and completions. */
-async function startCollector(): Promise<{ url: string; events: Event[]; close(): Promise<void> }> {
-    const events: Event[] = [];
-    const server = http.createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => {
-            events.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Event);
-            res.writeHead(200).end('ok');
-        });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return {
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`,
-        events,
-        close: () =>
-            new Promise<void>((resolve) => {
-                server.closeAllConnections();
-                server.close(() => resolve());
-            }),
-    };
 }
 
 /** Packs what a flow saw into a JSON body for the collector. */
@@ -180,7 +155,7 @@ function flowFor(emu: Emulator, collectorUrl: string, name = ''): Record<string,
 describe(`sis-job-asr in a real Node-RED process (${NODE_RED_MODULE})`, function () {
     this.timeout(40_000);
     let emu: Emulator;
-    let collector: Awaited<ReturnType<typeof startCollector>>;
+    let collector: Awaited<ReturnType<typeof startEventCollector<Event>>>;
     let userDir: string;
     let red: RedProcess | undefined;
     const settings = {
@@ -191,7 +166,7 @@ describe(`sis-job-asr in a real Node-RED process (${NODE_RED_MODULE})`, function
     before(async () => {
         emu = await startCanaryEmulator({ limits: { jobDelayMs: 2500 } });
         emu.transcripts.register(readFileSync(FIXTURE), transcript('zh_16k.wav'));
-        collector = await startCollector();
+        collector = await startEventCollector<Event>();
         userDir = makeUserDir();
     });
     after(async () => {

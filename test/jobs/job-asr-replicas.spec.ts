@@ -11,12 +11,17 @@
 // another runtime only after a disruption (the kill, the Redis restart).
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { type Emulator, routeLog, startCanaryEmulator } from '../helpers/emulator';
 import { transcript } from '../helpers/fixtures';
-import { freePort, makeUserDir, type RedProcess, removeUserDir, startRed } from '../helpers/red-process';
+import {
+    freePort,
+    makeUserDir,
+    type RedProcess,
+    removeUserDir,
+    startEventCollector,
+    startRed,
+} from '../helpers/red-process';
 import {
     REDIS_PASSWORD,
     REDIS_USER,
@@ -42,28 +47,6 @@ interface Event {
     sis_result?: { job_id?: string };
     sis_error?: { code: string };
     at: number;
-}
-
-async function startCollector(): Promise<{ url: string; events: Event[]; close(): Promise<void> }> {
-    const events: Event[] = [];
-    const server = http.createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => {
-            events.push({ ...(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Event), at: Date.now() });
-            res.writeHead(200).end('ok');
-        });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return {
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`,
-        events,
-        close: () =>
-            new Promise<void>((resolve) => {
-                server.closeAllConnections();
-                server.close(() => resolve());
-            }),
-    };
 }
 
 function packer(id: string, kind: Event['kind']): Record<string, unknown> {
@@ -224,7 +207,7 @@ describe(`sis-job-asr on three Node-RED processes sharing Redis (${NODE_RED_MODU
     this.timeout(120_000);
     let emu: Emulator;
     let redis: RedisServer;
-    let collector: Awaited<ReturnType<typeof startCollector>>;
+    let collector: Awaited<ReturnType<typeof startEventCollector<Event>>>;
     const reds = new Map<string, RedProcess>();
     const dirs: string[] = [];
     const keyOf = new Map<string, string>();
@@ -234,7 +217,7 @@ describe(`sis-job-asr on three Node-RED processes sharing Redis (${NODE_RED_MODU
         redis = await startRedisServer(bin);
         emu = await startCanaryEmulator({ limits: { jobDelayMs: JOB_DELAY_MS }, allowLoopbackUrls: true });
         emu.transcripts.register(readFileSync(FIXTURE), transcript('zh_16k.wav'));
-        collector = await startCollector();
+        collector = await startEventCollector<Event>();
         const names = ['r1', 'r2', 'r3'];
         const ports = new Map<string, number>();
         for (const name of names) ports.set(name, await freePort());

@@ -1,25 +1,12 @@
 // sis-job-asr's subtitle outputs (srt, vtt) in the Node-RED runtime against the emulator. The
 // files are read back with the `subtitle` parser (see test/red/subtitles.spec.ts for the choice).
 import * as assert from 'node:assert/strict';
-import { parseSync } from 'subtitle';
 import { parseStoredJobs } from '../../nodes/lib/jobs/store';
 import { type Emulator, useEmulator } from '../helpers/emulator';
 import { fixture, transcript } from '../helpers/fixtures';
 import { harness } from '../helpers/flow';
 import { helper, nodeRedVersion } from '../helpers/nr';
-
-interface ParsedCue {
-    start: number;
-    end: number;
-    text: string;
-}
-
-function cuesOf(text: unknown): ParsedCue[] {
-    assert.equal(typeof text, 'string');
-    return parseSync(text as string)
-        .filter((n) => n.type === 'cue')
-        .map((n) => n.data as ParsedCue);
-}
+import { cuesOf } from '../helpers/subtitle-parser';
 
 describe(`sis-job-asr subtitles on Node-RED ${nodeRedVersion()}`, function () {
     this.timeout(20_000);

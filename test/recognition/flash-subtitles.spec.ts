@@ -1,25 +1,12 @@
 // sis-flash-asr's subtitle outputs (srt, vtt) in the Node-RED runtime against the emulator. The
 // files are read back with the `subtitle` parser (see test/red/subtitles.spec.ts for the choice).
 import * as assert from 'node:assert/strict';
-import { parseSync } from 'subtitle';
 import { spreadWords, wordsOf } from '../../emulator/audio/text';
 import { type Emulator, useEmulator } from '../helpers/emulator';
 import { fixture, transcript } from '../helpers/fixtures';
 import { harness } from '../helpers/flow';
 import { nodeRedVersion } from '../helpers/nr';
-
-interface ParsedCue {
-    start: number;
-    end: number;
-    text: string;
-}
-
-function cuesOf(text: unknown): ParsedCue[] {
-    assert.equal(typeof text, 'string');
-    return parseSync(text as string)
-        .filter((n) => n.type === 'cue')
-        .map((n) => n.data as ParsedCue);
-}
+import { cuesOf } from '../helpers/subtitle-parser';
 
 /** The English fixture with one sample 100 ms into the speech changed by one step: other audio, same speech. */
 function variant(): Buffer {

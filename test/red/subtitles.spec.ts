@@ -9,7 +9,6 @@
 // about layout, so the tests below also check the exact timestamp syntax, CRLF and the header.
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseSync } from 'subtitle';
 import type { Sentence } from '../../nodes/lib/red/sentences';
 import {
     buildCues,
@@ -24,16 +23,10 @@ import {
     toSrt,
     toVtt,
 } from '../../nodes/lib/red/subtitles';
+import { cuesOf } from '../helpers/subtitle-parser';
 
 const cps = (s: string): number => Array.from(s).length;
 const LABEL = /^(AGENT|USER|CH\d+):$/;
-
-/** The cues as parsed back by the subtitle package. */
-function parsed(text: string): { start: number; end: number; text: string }[] {
-    return parseSync(text)
-        .filter((n) => n.type === 'cue')
-        .map((n) => n.data as { start: number; end: number; text: string });
-}
 
 const SRT_TIMING = /^\d{2,}:[0-5]\d:[0-5]\d,\d{3} --> \d{2,}:[0-5]\d:[0-5]\d,\d{3}$/;
 const VTT_TIMING = /^\d{2,}:[0-5]\d:[0-5]\d\.\d{3} --> \d{2,}:[0-5]\d:[0-5]\d\.\d{3}$/;
@@ -68,7 +61,7 @@ describe('subtitles', () => {
             ];
             for (const text of [toSrt(cues), toVtt(cues)]) {
                 assert.deepEqual(
-                    parsed(text).map((c) => [c.start, c.end, c.text]),
+                    cuesOf(text).map((c) => [c.start, c.end, c.text]),
                     cues.map((c) => [c.start, c.end, c.lines.join('\n')]),
                 );
             }
@@ -90,7 +83,7 @@ describe('subtitles', () => {
             );
             assert.doesNotMatch(srt, /(?<!\r)\n/);
             assert.deepEqual(
-                parsed(srt).map((c) => c.text),
+                cuesOf(srt).map((c) => c.text),
                 ['AGENT: Turn on the light.', 'USER: It is sunny today.'],
             );
         });
@@ -102,7 +95,7 @@ describe('subtitles', () => {
             );
             assert.ok(vtt.startsWith('WEBVTT\n\n'));
             assert.match(vtt, /\na &lt;b&gt; &amp; c --&gt; d\n/);
-            assert.equal(parsed(vtt).length, 3);
+            assert.equal(cuesOf(vtt).length, 3);
             for (const line of vtt.split('\n').filter((l) => l.includes('-->') && /^\d/.test(l))) {
                 assert.match(line, VTT_TIMING);
             }
@@ -404,11 +397,11 @@ describe('subtitles', () => {
                         assert.match(line, SRT_TIMING);
                     const expected = cues.map((c) => [c.start, c.end, c.lines.join('\n')]);
                     assert.deepEqual(
-                        parsed(srt).map((c) => [c.start, c.end, c.text]),
+                        cuesOf(srt).map((c) => [c.start, c.end, c.text]),
                         expected,
                     );
                     assert.deepEqual(
-                        parsed(toVtt(cues)).map((c) => [c.start, c.end, c.text]),
+                        cuesOf(toVtt(cues)).map((c) => [c.start, c.end, c.text]),
                         expected,
                     );
                 }),

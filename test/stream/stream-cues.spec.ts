@@ -1,19 +1,13 @@
 // sis-stream-asr's WebVTT cues on final sentences (msg.cue) in the Node-RED runtime against the
 // emulator. The cues are read back with the `subtitle` parser (see test/red/subtitles.spec.ts).
 import * as assert from 'node:assert/strict';
-import { parseSync } from 'subtitle';
 import { type Emulator, startCanaryEmulator } from '../helpers/emulator';
 import { fixture, transcript } from '../helpers/fixtures';
 import { type Harness, harness } from '../helpers/flow';
 import { helper, nodeRedVersion } from '../helpers/nr';
 import { sendChunks, wavOf } from '../helpers/stream';
+import { cuesOf } from '../helpers/subtitle-parser';
 import { until } from '../helpers/wait';
-
-interface ParsedCue {
-    start: number;
-    end: number;
-    text: string;
-}
 
 const EN = ['Turn on the light', 'It is sunny today'];
 const EN_TIMES = [
@@ -28,12 +22,6 @@ const LONG =
 /** The cues of a live session as a WebVTT file: the header, then every msg.cue in order. */
 function vttOf(msgs: Record<string, unknown>[]): string {
     return `WEBVTT\n\n${msgs.map((m) => m.cue as string).join('')}`;
-}
-
-function cuesOf(text: string): ParsedCue[] {
-    return parseSync(text)
-        .filter((n) => n.type === 'cue')
-        .map((n) => n.data as ParsedCue);
 }
 
 function finals(h: Harness): Record<string, unknown>[] {
