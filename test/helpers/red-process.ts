@@ -145,7 +145,8 @@ export async function startRed(opts: RedProcessOptions = {}): Promise<RedProcess
         output,
         deploy: async (flow, type = 'full') => {
             // The admin API answers before the flows have started: wait for the runtime's log line.
-            const started = (): number => text.split('Started flows').length;
+            // (in English or Chinese, whichever the `lang` setting chose)
+            const started = (): number => text.split(/Started flows|流程已启动/).length;
             const before = started();
             await call('POST', '/flows', flow, { 'Node-RED-Deployment-Type': type });
             const end = Date.now() + 10_000;

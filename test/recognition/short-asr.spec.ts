@@ -188,7 +188,7 @@ describe(`sis-short-asr on Node-RED ${nodeRedVersion()}`, function () {
         await h.quiet();
         assert.equal(h.caught.length, 1);
         const red = h.statuses.map((s) => s.status as { fill?: string; text?: string }).find((s) => s.fill === 'red');
-        assert.equal(red?.text, 'SIS.0602');
+        assert.equal(red?.text, 'service error (SIS.0602)');
     });
 
     it('a retryable failure is retried and then succeeds', async () => {

@@ -24,7 +24,7 @@ export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<stri
     const output: OutputMode = settings.output === 'single' ? 'single' : 'sentences';
     const prefix = typeof settings.stagingPrefix === 'string' ? settings.stagingPrefix.trim() : 'node-red/sis/';
     const runtime = RED.settings as unknown as { sisJobAsrPollMs?: unknown };
-    const status = new JobStatus(node, (key, subs) => RED._(key, subs));
+    const status = new JobStatus(node, user.t);
     const service = user.configNode()?.client?.endpoints.sis.href;
     const store = new JobStore(
         node,
@@ -64,7 +64,10 @@ export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<stri
         let staged: ObjectRef | undefined;
         let jobId: string;
         let submittedAt: number;
-        status.beginSubmit(source.kind === 'buffer' ? 'staging' : 'requesting');
+        status.beginSubmit(
+            source.kind === 'buffer' ? 'staging' : 'requesting',
+            source.kind === 'buffer' ? source.audio.length : undefined,
+        );
         try {
             const prepared = await prepareSource(client, source, prefix, signal, (ref) => {
                 staged = ref;

@@ -5,6 +5,7 @@
 import { sleep } from '../cloud/http';
 import type { SisClient } from '../cloud/sis-client';
 import { SisError } from '../core/errors';
+import { runtimeLanguage, type Translate, translator } from './i18n';
 import { reportError, StatusTracker } from './node-io';
 import type { DoneFn, Node, NodeAPI, NodeMessage, SendFn, SisConfigNode } from './types';
 
@@ -23,6 +24,8 @@ const CLOSE_GRACE_MS = 10_000;
 
 export class UserNode {
     readonly status: StatusTracker;
+    /** Runtime texts (statuses) in Node-RED's language, from the package's catalogs. */
+    readonly t: Translate;
     private readonly running = new Map<AbortController, Promise<void>>();
     private readonly closeHooks: ((removed: boolean) => Promise<void> | void)[] = [];
     private closed = false;
@@ -34,7 +37,8 @@ export class UserNode {
         readonly node: Node,
         private readonly configId: string | undefined,
     ) {
-        this.status = new StatusTracker(node, (key, subs) => RED._(key, subs));
+        this.t = translator(runtimeLanguage(RED.settings));
+        this.status = new StatusTracker(node, this.t);
         const config = this.lookupConfig();
         this.config = config;
         if (config) config.register(node);
