@@ -1,17 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { SisClient, type SisCredentials } from './lib/cloud/sis-client';
-import { SisError } from './lib/core/errors';
+import type { SisCredentials } from './lib/cloud/sis-client';
 import { registerAdminRoutes } from './lib/red/admin';
+import { buildClient, resolveEnvCredentials } from './lib/red/config-client';
 import type { NodeAPI, SisConfigDef, SisConfigNode } from './lib/red/types';
 
-const ENV_RE = /^\$\{(\S+)\}$/;
 const USER_RELEASE_GRACE_MS = 12_000;
-
-function num(value: number | string | undefined, fallback: number, min: number, max: number): number {
-    const n = typeof value === 'number' ? value : Number.parseFloat(String(value ?? ''));
-    return Number.isFinite(n) ? Math.min(max, Math.max(min, n)) : fallback;
-}
 
 /**
  * The package's sample recordings (`dist/emulator/samples` beside `dist/nodes`), published to flows
@@ -25,52 +19,16 @@ function publishSamplesDir(): void {
 
 export = function register(RED: NodeAPI): void {
     publishSamplesDir();
-    /** Whole-value `${VAR}` in a credential, as Node-RED does for properties. */
-    function resolveEnv(node: SisConfigNode, value: string | undefined): string | undefined {
-        if (typeof value !== 'string') return undefined;
-        const m = ENV_RE.exec(value.trim());
-        if (!m) return value;
-        const util = RED.util as unknown as { getSetting?: (n: unknown, name: string) => unknown };
-        const resolved = util.getSetting ? util.getSetting(node, m[1]) : process.env[m[1]];
-        return typeof resolved === 'string' ? resolved : undefined;
-    }
-
     function SisConfig(this: SisConfigNode, def: SisConfigDef): void {
         RED.nodes.createNode(this, def);
         this.region = (def.region ?? '').trim();
         this.obsBucket = (def.obsBucket ?? '').trim() || undefined;
-        const c: SisCredentials = this.credentials ?? {};
-        const credentials: SisCredentials = {};
-        for (const key of ['ak', 'sk', 'securityToken', 'username', 'password', 'domainName'] as const) {
-            credentials[key] = resolveEnv(this, c[key]);
-        }
+        const util = RED.util as unknown as { getSetting?: (n: unknown, name: string) => unknown };
+        const credentials = resolveEnvCredentials(this.credentials ?? {}, (name) =>
+            util.getSetting ? util.getSetting(this, name) : process.env[name],
+        );
         try {
-            let ca: string | undefined;
-            const caFile = (def.caFile ?? '').trim();
-            if (caFile) {
-                try {
-                    ca = readFileSync(caFile, 'utf8');
-                } catch {
-                    throw new SisError('NOT_CONFIGURED', `cannot read the CA file ${caFile}`);
-                }
-            }
-            this.client = new SisClient({
-                region: this.region,
-                projectId: def.projectId,
-                authType: def.authType,
-                endpoint: def.endpoint,
-                iamEndpoint: def.iamEndpoint,
-                obsEndpoint: def.obsEndpoint,
-                obsBucket: def.obsBucket,
-                credentials,
-                http: {
-                    maxConcurrent: num(def.maxConcurrent, 16, 1, 256),
-                    requestTimeoutMs: num(def.timeout, 120, 1, 3600) * 1000,
-                    maxRetries: num(def.maxRetries, 3, 0, 10),
-                    ca,
-                    userAgent: 'node-red-contrib-huaweicloud-sis',
-                },
-            });
+            this.client = buildClient(def, credentials);
         } catch (err) {
             this.configError = err instanceof Error ? err.message : String(err);
             this.error(RED._('sis-config.errors.invalid-config', { reason: this.configError }));

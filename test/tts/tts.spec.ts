@@ -375,6 +375,46 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
             assert.equal((caught.sis_error as SisErrorInfo).code, 'AUTH_FAILED');
             assert.ok(!JSON.stringify([h.caught, h.statuses, h.out, helper.log().args]).includes(CANARY));
         });
+
+        it('answers a repeated alert from its phrase cache: no request, at once, and the status says so', async () => {
+            const h = await harness(emu, 'sis-tts', { cache: 'yes', cacheSize: '1' });
+            h.send({ payload: '三号车间温度过高。', topic: 'first' });
+            const [first] = await h.outputs(1);
+            assert.equal(routeLog(emu, 'tts').length, 1);
+            h.send({ payload: '三号车间温度过高。', topic: 'again' });
+            const [, again] = await h.outputs(2);
+            assert.equal(routeLog(emu, 'tts').length, 1, 'no second request');
+            assert.deepEqual(again.payload, first.payload);
+            assert.deepEqual(again.audio, first.audio);
+            assert.deepEqual(again.sis_result, { cached: true });
+            assert.equal(again.topic, 'again');
+            const last = h.statuses.map((s) => (s.status as { text: string }).text).at(-1);
+            assert.match(String(last), /^\d+\.\d s of audio, from the cache$/);
+            h.send({ payload: '三号车间温度过高。', sis: { speed: 100 } });
+            await h.outputs(3);
+            assert.equal(routeLog(emu, 'tts').length, 2, 'another speed is another phrase');
+        });
+
+        it('without the cache (the default), every input is a request', async () => {
+            const h = await harness(emu, 'sis-tts', {});
+            h.send({ payload: '你好。' });
+            h.send({ payload: '你好。' });
+            await h.outputs(2);
+            assert.equal(routeLog(emu, 'tts').length, 2);
+        });
+
+        it('reads the text from another property and writes the audio to another one', async () => {
+            const h = await harness(emu, 'sis-tts', {
+                inputField: 'alert.text',
+                inputFieldType: 'msg',
+                outputField: 'speech',
+            });
+            h.send({ payload: 'kept', alert: { text: '你好。' } });
+            const [msg] = await h.outputs(1);
+            assert.equal(msg.payload, 'kept');
+            assert.ok(Buffer.isBuffer(msg.speech));
+            assert.equal(ttsBodies()[0].text, '你好。');
+        });
     });
 
     describe('real-time stream (RTTS)', () => {
