@@ -97,7 +97,9 @@
             .text(
                 [
                     '.sis-dialog .form-row > label:first-child { width: 130px; }',
-                    '.sis-dialog .form-row > input[type="text"], .sis-dialog .form-row > select { width: calc(100% - 140px); }',
+                    '.sis-dialog .form-row > label[style*="padding-left: 20px"]:first-child { width: 110px; }',
+                    '.sis-dialog .form-row > input[type="text"]:not(.sis-narrow) { width: calc(100% - 140px); }',
+                    '.sis-dialog .form-row > select:not(#node-input-config) { width: calc(100% - 140px) !important; }',
                     '.sis-dialog .form-row > input.sis-narrow { width: 90px; }',
                     '.sis-dialog .form-row > .red-ui-typedInput-container { width: calc(100% - 140px) !important; }',
                     '.sis-dialog .form-row.sis-check > input[type="checkbox"] { width: auto; margin: 0 6px 0 0; vertical-align: middle; }',
@@ -219,6 +221,28 @@
     }
 
     /**
+     * The input and output property rows as typed inputs, as Node-RED's core nodes have them:
+     * `#node-input-inputField` (with its type in `#node-input-inputFieldType`) takes a msg, flow,
+     * global or env property; `#node-input-outputField` a msg property. Both default to payload.
+     */
+    function typedInputs() {
+        const input = $('#node-input-inputField');
+        if (input.length && !input.data('sis-typed')) {
+            input.data('sis-typed', true);
+            if (!input.val()) input.val('payload');
+            const type = $('#node-input-inputFieldType');
+            if (!type.val()) type.val('msg');
+            input.typedInput({ default: 'msg', types: ['msg', 'flow', 'global', 'env'], typeField: type });
+        }
+        const output = $('#node-input-outputField');
+        if (output.length && !output.data('sis-typed')) {
+            output.data('sis-typed', true);
+            if (!output.val()) output.val('payload');
+            output.typedInput({ default: 'msg', types: ['msg'] });
+        }
+    }
+
+    /**
      * Everything a node dialog of the package gets: the styles, checkboxes, tooltips and folds.
      * Call it at the end of `oneditprepare`.
      * @param {object} node
@@ -226,6 +250,7 @@
     function dialog(node) {
         addStyles();
         dialogForm().addClass('sis-dialog');
+        typedInputs();
         checkboxes(node.type);
         tips(node, node.type);
         folds(node);
@@ -289,6 +314,7 @@
         folds,
         configValues,
         configDialog,
+        typedInputs,
         paletteLabel,
         label: function () {
             return this.name || paletteLabel.call(this);

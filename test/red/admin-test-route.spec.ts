@@ -46,7 +46,7 @@ describe('Test connection with the dialog’s values', function () {
 
     it('tests the typed AK/SK, not the deployed ones: a wrong SK is refused', async () => {
         await deploy();
-        const res = await post('cfg', dialog('aksk', { ak: emu.account.ak, sk: TYPED_SECRET })).expect(502);
+        const res = await post('cfg', dialog('aksk', { ak: emu.account.ak, sk: TYPED_SECRET })).expect(200);
         assert.equal(res.body.ok, false);
         assert.equal(res.body.code, 'AUTH_FAILED');
         assert.ok(!JSON.stringify(res.body).includes(TYPED_SECRET), 'the typed secret is not echoed');
@@ -80,20 +80,20 @@ describe('Test connection with the dialog’s values', function () {
 
     it('password auth with empty fields is NOT_CONFIGURED, whatever was deployed', async () => {
         await deploy();
-        const res = await post('cfg', dialog('password', { username: '', password: '', domainName: '' })).expect(400);
+        const res = await post('cfg', dialog('password', { username: '', password: '', domainName: '' })).expect(200);
         assert.equal(res.body.code, 'NOT_CONFIGURED');
     });
 
     it(`allows ${TEST_LIMIT} tests a minute per config and client, then answers 429 with Retry-After`, async () => {
         await deploy();
         const wrong = dialog('aksk', { ak: emu.account.ak, sk: TYPED_SECRET });
-        for (let i = 0; i < TEST_LIMIT; i++) await post('cfg', wrong).expect(502);
+        for (let i = 0; i < TEST_LIMIT; i++) await post('cfg', wrong).expect(200);
         const res = await post('cfg', wrong).expect(429);
         assert.equal(res.body.code, 'RATE_LIMITED');
         assert.ok(Number(res.headers['retry-after']) > 0);
         assert.equal(emu.log.entries().filter((e) => e.route.startsWith('iam')).length, TEST_LIMIT);
         // Another config id is counted apart.
-        await post('other', wrong).expect(502);
+        await post('other', wrong).expect(200);
     });
 });
 

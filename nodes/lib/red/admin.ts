@@ -84,7 +84,8 @@ function answer(res: Response, client: SisClient | undefined, work: Promise<unkn
         (err: unknown) => {
             const e = err instanceof SisError ? err : new SisError('NETWORK', 'connection test failed');
             const message = client ? client.scrub(e.message) : e.message;
-            res.status(e.code === 'NOT_CONFIGURED' ? 400 : 502).json({ ok: false, code: e.code, message });
+            // The test ran: its outcome is the answer (an HTTP error would read as a broken editor).
+            res.json({ ok: false, code: e.code, message });
         },
     ).finally(dispose);
 }
@@ -93,7 +94,9 @@ function answer(res: Response, client: SisClient | undefined, work: Promise<unkn
  * `POST /sis-config/:id/test` — checks a configuration against the service (IAM, project look-up).
  * With a JSON body it tests what the dialog holds — region, endpoints, auth type and the typed
  * credentials, `__PWRD__` standing for the deployed node's — with a throw-away client; without
- * one, the deployed node's client. Needs `sis-config.write`, answers no secret, and allows
+ * one, the deployed node's client. Answers 200 `{ ok: true, region, projectId, authType }` or
+ * `{ ok: false, code, message }` (404 without a body for a node not deployed). Needs
+ * `sis-config.write`, answers no secret, and allows
  * TEST_LIMIT tests per config id and client address a minute (then 429 with Retry-After).
  */
 export function registerAdminRoutes(RED: NodeAPI): void {
@@ -122,7 +125,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
                 return;
             }
             if (!node.client) {
-                res.status(400).json({ ok: false, code: 'NOT_CONFIGURED', message: node.configError ?? '' });
+                res.json({ ok: false, code: 'NOT_CONFIGURED', message: node.configError ?? '' });
                 return;
             }
             answer(res, node.client, node.client.testConnection());
@@ -142,7 +145,7 @@ function testDialog(RED: NodeAPI, res: Response, id: string, body: Record<string
         );
     } catch (err) {
         const e = err instanceof SisError ? err : new SisError('NOT_CONFIGURED', 'invalid configuration');
-        res.status(400).json({ ok: false, code: e.code, message: e.message });
+        res.json({ ok: false, code: e.code, message: e.message });
         return;
     }
     answer(res, client, client.testConnection(), () => {
