@@ -54,8 +54,10 @@ export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<stri
         if (typeof msg.job_id !== 'string' || msg.job_id === '') {
             throw invalidInput('msg.job_id must name the job to stop following');
         }
-        // A job this node does not follow is ignored, like a cancel that comes too late.
-        await tracker.cancel(msg.job_id);
+        // A job this node does not follow is ignored, like a cancel that comes too late; the
+        // Complete node learns which job the message named and whether it was being followed.
+        const stopped = await tracker.cancel(msg.job_id);
+        msg.sis_result = { job_id: msg.job_id, stopped };
     }
 
     async function submit({ msg, signal, client }: InputContext): Promise<void> {
