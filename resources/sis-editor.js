@@ -154,7 +154,8 @@
                 box.on('change', () => select.val(box.prop('checked') ? 'yes' : 'no').trigger('change'));
                 select.on('change', () => box.prop('checked', select.val() === 'yes'));
                 if (row.css('padding-left') === '20px' || label.css('padding-left') === '20px') {
-                    spacer.css('padding-left', '20px');
+                    // Indented as an option of the row above: the checkbox sits 20 px further in.
+                    spacer.css({ 'padding-left': '20px', width: '130px' });
                     label.css('padding-left', '0');
                 }
                 void type;
@@ -191,16 +192,16 @@
 
     /**
      * Folds the rows with class `sis-fold-<group>` under a header row `<div class="form-row sis-fold"
-     * data-sis-fold="<group>">`; they open at once when one of them holds a value other than its
+     * data-fold="<group>">`; they open at once when one of them holds a value other than its
      * default, so nothing set is hidden.
      * @param {object} node the node being edited
      */
     function folds(node) {
         dialogForm()
-            .find('.sis-fold[data-sis-fold]')
+            .find('.sis-fold[data-fold]')
             .each(function () {
                 const header = $(this);
-                const rows = dialogForm().find(`.sis-fold-${header.data('sis-fold')}`);
+                const rows = dialogForm().find(`.sis-fold-${header.data('fold')}`);
                 const defaults = (node._def && node._def.defaults) || {};
                 const set = rows.toArray().some((row) => {
                     const input = $(row).find('input[id], select[id]').first();

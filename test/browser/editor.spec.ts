@@ -376,7 +376,7 @@ describe(`editor in headless Chromium on Node-RED ${nodeRedVersion()}`, function
                 const tray = page.locator('#red-ui-editor-stack .red-ui-tray').last();
                 await tray.locator('#node-config-input-region').waitFor({ state: 'visible', timeout: 10_000 });
                 await page.waitForTimeout(300);
-                assert.equal(await tray.locator('.sis-fold[data-sis-fold="advanced"]').count(), 1);
+                assert.equal(await tray.locator('.sis-fold[data-fold="advanced"]').count(), 1);
                 // Endpoints are set (the emulator's): the advanced rows are open, so nothing set is hidden.
                 assert.ok(await tray.locator('#node-config-input-endpoint').isVisible());
                 await checkLayout(page, 'cfg');

@@ -609,7 +609,7 @@ describe(`sis-job-asr on Node-RED ${nodeRedVersion()}`, function () {
             'sentence with speaker': [],
             'what USER said': [],
             transcript: [],
-            'job id': [],
+            'job id (or stopped)': [],
             'error (names the job)': [],
         };
         for (const name of Object.keys(got)) {
@@ -618,7 +618,7 @@ describe(`sis-job-asr on Node-RED ${nodeRedVersion()}`, function () {
         byName('meeting recording').receive({});
         // The transcript (through a join) and the per-sentence branches arrive by different wires.
         await until(() =>
-            got.transcript.length > 0 && got['what USER said'].length > 0 && got['job id'].length > 0
+            got.transcript.length > 0 && got['what USER said'].length > 0 && got['job id (or stopped)'].length > 0
                 ? true
                 : undefined,
         );
@@ -631,9 +631,9 @@ describe(`sis-job-asr on Node-RED ${nodeRedVersion()}`, function () {
             got['what USER said'].map((m) => m.payload),
             [transcript('zh_16k.wav')[1]],
         );
-        assert.equal(got['job id'].length, 1);
+        assert.equal(got['job id (or stopped)'].length, 1);
         assert.equal(
-            (got['job id'][0].sis_result as { job_id: string }).job_id,
+            (got['job id (or stopped)'][0].sis_result as { job_id: string }).job_id,
             (got.transcript[0].sis_result as { job_id: string }).job_id,
         );
         assert.deepEqual(
