@@ -7,6 +7,7 @@ export = function register(RED: NodeAPI): void {
     function SisFlashAsr(this: Node, def: SisUserDef & Record<string, unknown>): void {
         RED.nodes.createNode(this, def);
         const user = new UserNode(RED, this, def.config);
+        user.useFields(def);
         attachFlashAsr(RED, user, { ...def });
     }
     RED.nodes.registerType('sis-flash-asr', SisFlashAsr, {

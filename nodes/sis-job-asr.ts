@@ -9,6 +9,7 @@ export = function register(RED: NodeAPI): void {
     function SisJobAsr(this: Node, def: SisUserDef & Record<string, unknown>): void {
         RED.nodes.createNode(this, def);
         const user = new UserNode(RED, this, def.config);
+        user.useFields(def);
         attachJobAsr(RED, user, { ...def });
     }
     registerCallbackRoute(RED);

@@ -18,6 +18,7 @@ export = function register(RED: NodeAPI): void {
     function SisShortAsr(this: Node, def: ShortAsrDef): void {
         RED.nodes.createNode(this, def);
         const user = new UserNode(RED, this, def.config);
+        user.useFields(def);
         attachShortAsr(RED, user, { ...def });
     }
     RED.nodes.registerType('sis-short-asr', SisShortAsr, {

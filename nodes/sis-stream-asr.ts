@@ -25,6 +25,7 @@ export = function register(RED: NodeAPI): void {
     function SisStreamAsr(this: Node, def: StreamAsrDef): void {
         RED.nodes.createNode(this, def);
         const user = new UserNode(RED, this, def.config);
+        user.useFields(def);
         attachStreamAsr(RED, user, { ...def });
     }
     RED.nodes.registerType('sis-stream-asr', SisStreamAsr, {

@@ -13,12 +13,16 @@ interface TtsDef extends SisUserDef {
     volume?: string | number;
     mode?: string;
     concurrency?: string | number;
+    cache?: string;
+    cacheSize?: string | number;
+    cacheDir?: string;
 }
 
 export = function register(RED: NodeAPI): void {
     function SisTts(this: Node, def: TtsDef): void {
         RED.nodes.createNode(this, def);
         const user = new UserNode(RED, this, def.config);
+        user.useFields(def);
         attachTts(RED, user, { ...def });
     }
     RED.nodes.registerType('sis-tts', SisTts, {

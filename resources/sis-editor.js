@@ -159,6 +159,175 @@
         return /^(?:[\w-]*|name:\S.*|\$\{\w+\})$/.test(String(value || ''));
     }
 
+    // --- Dialog polish: checkboxes for yes/no rows, tooltips, folded advanced rows, the Test values.
+
+    /** Adds the package's dialog styles to the page, once. */
+    function addStyles() {
+        if (document.getElementById('sis-editor-styles')) return;
+        $('<style id="sis-editor-styles">')
+            .text(
+                [
+                    '.sis-dialog .form-row > label:first-child { width: 130px; }',
+                    '.sis-dialog .form-row > label[style*="padding-left: 20px"]:first-child { width: 110px; }',
+                    '.sis-dialog .form-row > input[type="text"]:not(.sis-narrow) { width: calc(100% - 140px); }',
+                    '.sis-dialog .form-row > select:not(#node-input-config) { width: calc(100% - 140px) !important; }',
+                    '.sis-dialog .form-row > input.sis-narrow { width: 90px; }',
+                    '.sis-dialog .form-row > .red-ui-typedInput-container { width: calc(100% - 140px) !important; }',
+                    '.sis-dialog .form-row.sis-check > input[type="checkbox"] { width: auto; margin: 0 6px 0 0; vertical-align: middle; }',
+                    '.sis-dialog .form-row.sis-check > label.sis-check-label { width: auto; vertical-align: middle; }',
+                    '.sis-dialog .sis-fold { cursor: pointer; user-select: none; }',
+                    '.sis-dialog .form-tips.sis-row-tip { margin: -6px 0 10px 140px; padding: 2px 6px; }',
+                    '.sis-test-ok { color: #3a873a; }',
+                    '.sis-test-failed { color: #c33; }',
+                ].join('\n'),
+            )
+            .appendTo(document.head);
+    }
+
+    /** The dialog's form (a node's, or a config node's). */
+    function dialogForm() {
+        const form = $('#dialog-form, #node-config-dialog-edit-form').filter(':visible').last();
+        return form.length ? form : $('#node-config-dialog-edit-form, #dialog-form').last();
+    }
+
+    /**
+     * Shows each yes/no select of the dialog (a `data-sis-flag` row) as a checkbox. The select stays
+     * in the page, hidden, as the field Node-RED reads and writes, so the stored value remains the
+     * string `"yes"` or `"no"` that existing flows hold; the checkbox only mirrors it, and a change
+     * of the checkbox fires `change` on the select for handlers that watch it.
+     * @param {string} type node type
+     */
+    function checkboxes(type) {
+        dialogForm()
+            .find('select')
+            .each(function () {
+                const select = $(this);
+                const values = select
+                    .find('option')
+                    .map(function () {
+                        return $(this).val();
+                    })
+                    .get()
+                    .sort()
+                    .join(',');
+                if (values !== 'no,yes' || select.data('sis-checkbox')) return;
+                const row = select.closest('.form-row');
+                const label = row.children('label').first();
+                const id = select.attr('id');
+                const box = $('<input type="checkbox">').attr('id', `${id}-check`);
+                select.hide().data('sis-checkbox', box);
+                row.addClass('sis-check');
+                const spacer = $('<label>&nbsp;</label>');
+                label.attr('for', `${id}-check`).addClass('sis-check-label').find('i.fa').remove();
+                spacer.insertBefore(label);
+                box.insertBefore(label);
+                box.prop('checked', select.val() === 'yes');
+                box.on('change', () => select.val(box.prop('checked') ? 'yes' : 'no').trigger('change'));
+                select.on('change', () => box.prop('checked', select.val() === 'yes'));
+                if (row.css('padding-left') === '20px' || label.css('padding-left') === '20px') {
+                    // Indented as an option of the row above: the checkbox sits 20 px further in.
+                    spacer.css({ 'padding-left': '20px', width: '130px' });
+                    label.css('padding-left', '0');
+                }
+                void type;
+            });
+    }
+
+    /**
+     * Tooltips from the catalogue: the label of `#node-input-<field>` (or `#node-config-input-<field>`)
+     * gets `<type>.tooltip.<field>` when the catalogue has it, as a hover tooltip.
+     *
+     * @param {object} node the node being edited (its `_` translates with its own catalogue)
+     * @param {string} type node type
+     */
+    function tips(node, type) {
+        dialogForm()
+            .find('.form-row')
+            .each(function () {
+                const row = $(this);
+                const control = row.find('[id^="node-input-"], [id^="node-config-input-"]').first();
+                if (!control.length) return;
+                const field = control.attr('id').replace(/^node-(config-)?input-/, '');
+                const key = `${type}.tooltip.${field}`;
+                const text = node._(key);
+                if (!text || text === key || row.data('sis-tip')) return;
+                row.data('sis-tip', true);
+                const target = row.children('label').last();
+                if (RED.popover && RED.popover.tooltip) RED.popover.tooltip(target, text);
+                target.attr('title', text);
+                if (control.attr('type') === 'checkbox' || control.is('select')) {
+                    row.find('input[type="checkbox"]').attr('title', text);
+                }
+            });
+    }
+
+    /**
+     * Folds the rows with class `sis-fold-<group>` under a header row `<div class="form-row sis-fold"
+     * data-fold="<group>">`; they open at once when one of them holds a value other than its
+     * default, so nothing set is hidden.
+     * @param {object} node the node being edited
+     */
+    function folds(node) {
+        dialogForm()
+            .find('.sis-fold[data-fold]')
+            .each(function () {
+                const header = $(this);
+                const rows = dialogForm().find(`.sis-fold-${header.data('fold')}`);
+                const defaults = (node._def && node._def.defaults) || {};
+                const set = rows.toArray().some((row) => {
+                    const input = $(row).find('input[id], select[id]').first();
+                    if (!input.length) return false;
+                    const field = input.attr('id').replace(/^node-(config-)?input-/, '');
+                    const def = defaults[field] ? String(defaults[field].value) : '';
+                    return String(input.val() ?? '') !== def;
+                });
+                const icon = header.find('i.fa').first();
+                const show = (open) => {
+                    rows.toggle(open);
+                    icon.toggleClass('fa-caret-right', !open).toggleClass('fa-caret-down', open);
+                    header.data('open', open);
+                };
+                header.on('click', () => show(!header.data('open')));
+                show(set);
+            });
+    }
+
+    /**
+     * The input and output property rows as typed inputs, as Node-RED's core nodes have them:
+     * `#node-input-inputField` (with its type in `#node-input-inputFieldType`) takes a msg, flow,
+     * global or env property; `#node-input-outputField` a msg property. Both default to payload.
+     */
+    function typedInputs() {
+        const input = $('#node-input-inputField');
+        if (input.length && !input.data('sis-typed')) {
+            input.data('sis-typed', true);
+            if (!input.val()) input.val('payload');
+            const type = $('#node-input-inputFieldType');
+            if (!type.val()) type.val('msg');
+            input.typedInput({ default: 'msg', types: ['msg', 'flow', 'global', 'env'], typeField: type });
+        }
+        const output = $('#node-input-outputField');
+        if (output.length && !output.data('sis-typed')) {
+            output.data('sis-typed', true);
+            if (!output.val()) output.val('payload');
+            output.typedInput({ default: 'msg', types: ['msg'] });
+        }
+    }
+
+    /**
+     * Everything a node dialog of the package gets: the styles, checkboxes, tooltips and folds.
+     * Call it at the end of `oneditprepare`.
+     * @param {object} node
+     */
+    function dialog(node) {
+        addStyles();
+        dialogForm().addClass('sis-dialog');
+        typedInputs();
+        checkboxes(node.type);
+        tips(node, node.type);
+        folds(node);
+    }
+
     const CONFIG_FIELDS = [
         'region',
         'projectId',
@@ -166,6 +335,7 @@
         'endpoint',
         'iamEndpoint',
         'obsEndpoint',
+        'obsBucket',
         'maxConcurrent',
         'timeout',
         'maxRetries',
@@ -489,6 +659,41 @@
         return { load, open, store, mark };
     }
 
+    const CONFIG_CREDENTIALS = ['ak', 'sk', 'securityToken', 'username', 'password', 'domainName'];
+
+    /**
+     * What the config dialog holds, for the Test button: its settings and credentials as typed
+     * (an untouched password field holds `__PWRD__`: the route takes the deployed one for it).
+     */
+    function configValues() {
+        const value = (field) => {
+            const v = $(`#node-config-input-${field}`).val();
+            return v === undefined || v === null ? '' : String(v);
+        };
+        const out = { credentials: {} };
+        CONFIG_FIELDS.forEach((f) => {
+            out[f] = value(f);
+        });
+        CONFIG_CREDENTIALS.forEach((f) => {
+            out.credentials[f] = value(f);
+        });
+        return out;
+    }
+
+    /**
+     * The config dialog: the shared dialog polish, and a Test result that is cleared by every change
+     * of a field (it speaks of the values it was given, not of new ones).
+     * @param {object} node
+     */
+    function configDialog(node) {
+        dialog(node);
+        dialogForm()
+            .find('input, select')
+            .on('input change', () => {
+                $('#sis-config-test-result').removeClass('sis-test-ok sis-test-failed').text('');
+            });
+    }
+
     global.SisEditor = {
         fill,
         vocabularyPicker,
@@ -497,6 +702,13 @@
         checkWordLines,
         expand,
         template,
+        dialog,
+        checkboxes,
+        tips,
+        folds,
+        configValues,
+        configDialog,
+        typedInputs,
         paletteLabel,
         label: function () {
             return this.name || paletteLabel.call(this);

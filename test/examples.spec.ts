@@ -67,6 +67,16 @@ describe(`example flows on Node-RED ${nodeRedVersion()}`, function () {
     });
 
     for (const file of readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'))) {
+        it(`${file}: fits a 1600 px wide canvas`, () => {
+            const flow = JSON.parse(readFileSync(path.join(EXAMPLES, file), 'utf8')) as FlowNode[];
+            for (const n of flow.filter((x) => typeof x.x === 'number')) {
+                // A node is drawn centred on x, about 7 px a character of its label plus its icon and ports.
+                const label = String(n.name || n.type);
+                const half = Math.max(100, 50 + 7 * label.length) / 2;
+                assert.ok((n.x as number) + half <= 1600, `${n.name || n.type} ends at ${(n.x as number) + half} px`);
+            }
+        });
+
         it(`${file}: every inject reaches a result`, async () => {
             const emu = getEmu();
             // A recording already in OBS, as `npm start` puts it there.
@@ -113,9 +123,17 @@ describe(`example flows on Node-RED ${nodeRedVersion()}`, function () {
             assert.equal(process.env.SIS_SAMPLES_DIR, path.join(ROOT, 'dist', 'emulator', 'samples'));
             const errors: unknown[] = [];
             const results: string[] = [];
+            const undefinedShown: string[] = [];
             for (const n of flow.filter((x) => x.type === 'debug')) {
                 const isError = (n.name ?? '').toLowerCase().includes('error') || n.complete === 'sis_error';
                 helper.getNode(n.id).on('input', (msg: Record<string, unknown>) => {
+                    // What the debug node shows is there: never "(undefined)".
+                    const shown = String(n.complete ?? 'payload');
+                    if (shown !== 'true' && shown !== 'false') {
+                        let v: unknown = msg;
+                        for (const part of shown.split('.')) v = (v as Record<string, unknown> | undefined)?.[part];
+                        if (v === undefined) undefinedShown.push(`${n.name ?? n.id} (msg.${shown})`);
+                    }
                     if (isError) errors.push(msg.sis_error ?? msg.error);
                     else results.push(n.name ?? n.id);
                 });
@@ -139,6 +157,7 @@ describe(`example flows on Node-RED ${nodeRedVersion()}`, function () {
                 assert.ok(existsSync(file), `${file} was written`);
             }
             assert.ok(!existsSync(path.join(ROOT, 'sis-alert.wav')), 'nothing was written into the checkout');
+            assert.deepEqual(undefinedShown, [], 'debug nodes showing undefined');
             const must = MUST_REACH[file];
             if (must) {
                 const end = Date.now() + 10_000;

@@ -140,7 +140,7 @@ declare const RED: {
         node(id: string): unknown;
         getType(t: string): { category: string; paletteLabel?: unknown } | undefined;
     };
-    editor: { edit(n: unknown): void };
+    editor: { edit(n: unknown): void; editConfig(name: string, type: string, id: string): void };
     sidebar: { show(tab: string): void; help: { show(type: string): void } };
 };
 
@@ -183,6 +183,50 @@ async function checkSharedRows(page: Page, tray: Locator, id: string): Promise<v
         assert.ok(l.options.length > 1, `${id}.${l.field}: filled (${l.options.length})`);
         if (l.node !== undefined) assert.equal(l.value, l.node, `${id}.${l.field}: the node's value`);
     }
+}
+
+/** Screenshots of every dialog, for review (git-ignored). */
+const SHOTS = path.join(__dirname, 'screenshots');
+
+/**
+ * The yes/no rows as checkboxes that mirror the stored "yes"/"no" select, and nothing cut or
+ * wrapped: every visible label on one line, every placeholder inside its input.
+ */
+async function checkLayout(page: Page, id: string): Promise<void> {
+    const found = await page.evaluate((nid) => {
+        const node = RED.nodes.node(nid) as EditedNode;
+        const flags = Object.entries(node._def.defaults)
+            .filter(([, d]) => d.value === 'yes' || d.value === 'no')
+            .map(([field]) => {
+                const box = document.querySelector(`#node-input-${field}-check`) as HTMLInputElement | null;
+                const select = document.querySelector(`#node-input-${field}`) as HTMLSelectElement | null;
+                return { field, box: Boolean(box), checked: box?.checked, value: select?.value };
+            });
+        const form = document.querySelector('.red-ui-tray:last-child .sis-dialog');
+        const wrapped: string[] = [];
+        const cut: string[] = [];
+        const ctx = document.createElement('canvas').getContext('2d');
+        for (const label of Array.from(form?.querySelectorAll('.form-row > label') ?? []) as HTMLElement[]) {
+            if (!label.offsetParent || !label.innerText.trim()) continue;
+            const line = Number.parseFloat(getComputedStyle(label).lineHeight) || 20;
+            if (label.offsetHeight > line * 1.5 || label.scrollWidth > label.clientWidth + 1) {
+                wrapped.push(label.innerText.trim());
+            }
+        }
+        for (const input of Array.from(form?.querySelectorAll('input[placeholder]') ?? []) as HTMLInputElement[]) {
+            if (!input.offsetParent || !input.placeholder || !ctx) continue;
+            ctx.font = getComputedStyle(input).font;
+            if (ctx.measureText(input.placeholder).width > input.clientWidth - 8) cut.push(input.placeholder);
+        }
+        return { flags, wrapped, cut, form: Boolean(form) };
+    }, id);
+    assert.ok(found.form, `${id}: the dialog has the package's dialog class`);
+    for (const f of found.flags) {
+        assert.ok(f.box, `${id}.${f.field}: a checkbox`);
+        assert.equal(f.checked, f.value === 'yes', `${id}.${f.field}: checkbox mirrors the stored value`);
+    }
+    assert.deepEqual(found.wrapped, [], `${id}: wrapped labels`);
+    assert.deepEqual(found.cut, [], `${id}: cut placeholders`);
 }
 
 const haveBrowser = existsSync(CHROMIUM);
@@ -271,6 +315,23 @@ describe(`editor in headless Chromium on Node-RED ${nodeRedVersion()}`, function
                     await tray.locator('#node-input-config').waitFor({ state: 'attached', timeout: 10_000 });
                     await page.waitForTimeout(200);
                     await checkSharedRows(page, tray, id);
+                    await checkLayout(page, id);
+                    mkdirSync(SHOTS, { recursive: true });
+                    await tray.screenshot({ path: path.join(SHOTS, `${locale}-${type}.png`) });
+                    // A checkbox changes the stored string, which stays "yes" or "no".
+                    const flag = await page.evaluate((nid) => {
+                        const node = RED.nodes.node(nid) as EditedNode;
+                        return Object.keys(node._def.defaults).find(
+                            (f) => f === 'add_punc' || f === 'interim_results' || f === 'cache',
+                        );
+                    }, id);
+                    if (flag) {
+                        const before = await page.locator(`#node-input-${flag}`).inputValue();
+                        await page.locator(`#node-input-${flag}-check`).click();
+                        const after = await page.locator(`#node-input-${flag}`).inputValue();
+                        assert.deepEqual([before, after].sort(), ['no', 'yes'], `${type}.${flag} toggled`);
+                        await page.locator(`#node-input-${flag}-check`).click();
+                    }
                     const text = (await tray.innerText()).replace(/\s+/g, ' ');
                     assert.doesNotMatch(text, /sis-[a-z-]+\.[a-z]/, `raw catalogue key in the ${type} dialog`);
                     const labels = catalog(lang, type).label as Record<string, string>;
@@ -306,6 +367,58 @@ describe(`editor in headless Chromium on Node-RED ${nodeRedVersion()}`, function
         });
     }
 
+    for (const locale of ['en-US', 'zh-CN']) {
+        it(`${locale}: the config dialog folds its advanced rows, and Test tests what the dialog holds`, async () => {
+            const { ctx, page, problems, dir } = await launch(locale);
+            try {
+                await openEditor(page, red);
+                await page.evaluate(() => RED.editor.editConfig('', 'sis-config', 'cfg'));
+                const tray = page.locator('#red-ui-editor-stack .red-ui-tray').last();
+                await tray.locator('#node-config-input-region').waitFor({ state: 'visible', timeout: 10_000 });
+                await page.waitForTimeout(300);
+                assert.equal(await tray.locator('.sis-fold[data-fold="advanced"]').count(), 1);
+                // Endpoints are set (the emulator's): the advanced rows are open, so nothing set is hidden.
+                assert.ok(await tray.locator('#node-config-input-endpoint').isVisible());
+                await checkLayout(page, 'cfg');
+                mkdirSync(SHOTS, { recursive: true });
+                await tray.screenshot({ path: path.join(SHOTS, `${locale}-sis-config.png`) });
+                const result = tray.locator('#sis-config-test-result');
+                const shows = async (re: RegExp): Promise<string> => {
+                    const end = Date.now() + 15_000;
+                    let text = '';
+                    while (Date.now() < end) {
+                        text = (await result.innerText()).trim();
+                        if (re.test(text)) return text;
+                        await page.waitForTimeout(100);
+                    }
+                    throw new Error(`Test result ${JSON.stringify(text)} does not match ${re}`);
+                };
+                if (locale === 'en-US') {
+                    // The SK field holds __PWRD__ (untouched): the deployed SK is used.
+                    assert.equal(await tray.locator('#node-config-input-sk').inputValue(), '__PWRD__');
+                    await tray.locator('#sis-config-test').click();
+                    await shows(new RegExp(`^Connected: project ${emu.account.projectId}$`));
+                    // A wrong SK typed in the dialog: the result goes at once, and Test fails.
+                    await tray.locator('#node-config-input-sk').fill('wrong-secret-typed-in-the-dialog');
+                    assert.equal((await result.innerText()).trim(), '');
+                    await tray.locator('#sis-config-test').click();
+                    const failed = await shows(/^Failed: AUTH_FAILED/);
+                    assert.ok(!failed.includes('wrong-secret-typed-in-the-dialog'));
+                    // Password auth with empty fields: no stale "Connected".
+                    await tray.locator('#node-config-input-authType').selectOption('password');
+                    assert.equal((await result.innerText()).trim(), '');
+                    await tray.locator('#sis-config-test').click();
+                    await shows(/^Failed: NOT_CONFIGURED/);
+                }
+                await page.click('#node-config-dialog-cancel');
+                assert.deepEqual(problems, []);
+            } finally {
+                await ctx.close();
+                rmSync(dir, { recursive: true, force: true });
+            }
+        });
+    }
+
     it('deploys from the editor and runs the demo from its inject button to a debug message', async () => {
         const { ctx, page, problems, dir } = await launch('en-US');
         try {
@@ -331,6 +444,11 @@ describe(`editor in headless Chromium on Node-RED ${nodeRedVersion()}`, function
                 hasText: transcript('zh_16k.wav')[0],
             });
             await message.first().waitFor({ timeout: 20_000 });
+            // The status under the node is words with its number, as the runtime sent it.
+            const status = page.locator('g.red-ui-flow-node-group[id="asr"] .red-ui-flow-node-status-label');
+            const end2 = Date.now() + 10_000;
+            while ((await status.textContent()) !== '1 sentence' && Date.now() < end2) await page.waitForTimeout(100);
+            assert.equal(await status.textContent(), '1 sentence');
             assert.deepEqual(problems, []);
         } finally {
             await ctx.close();

@@ -11,13 +11,28 @@ helper.init(NODE_RED_MAIN);
 
 // Every unload is also a search for the canary secret in what the flow logged and produced.
 const unload = helper.unload.bind(helper);
+// And every status a node set is checked to be words, not a catalog key nobody translated.
 helper.unload = async () => {
     const spy = helper.log() as { args?: unknown[][] } | undefined;
     const leak = findLeak(spy?.args ?? []);
+    const keys = statusKeys();
     const result = await unload();
     if (leak) throw new Error(`a secret reached a log, status, message or error: …${leak}…`);
+    if (keys.length > 0) throw new Error(`a status shows a catalog key instead of words: ${keys.join(', ')}`);
     return result;
 };
+
+/** A text that is a catalog key (`sis-config.status.sentences`), not words. */
+export const CATALOG_KEY = /^[\w-]+\.[\w.-]+$/;
+
+/** Status texts set since the flow was loaded that are catalog keys. */
+function statusKeys(): string[] {
+    const proto = (helper as unknown as { _NodePrototype?: { status?: { args?: unknown[][] } } })._NodePrototype;
+    const calls = proto?.status?.args ?? [];
+    return calls
+        .map((args) => (args[0] as { text?: unknown } | undefined)?.text)
+        .filter((text): text is string => typeof text === 'string' && CATALOG_KEY.test(text));
+}
 
 export { helper };
 

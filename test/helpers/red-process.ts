@@ -88,7 +88,8 @@ async function waitReady(url: string, child: ChildProcess, ms: number, output: (
         try {
             const res = await fetch(`${url}/settings`);
             await res.arrayBuffer();
-            if (res.ok) return;
+            // (401: the admin API is up, behind adminAuth)
+            if (res.ok || res.status === 401) return;
         } catch {
             // not listening yet
         }

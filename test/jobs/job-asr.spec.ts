@@ -185,9 +185,12 @@ describe(`sis-job-asr on Node-RED ${nodeRedVersion()}`, function () {
         assert.ok(routeLog(emu, 'transcriber.query').length >= 2, 'polled until FINISHED');
 
         const texts = h.statuses.map((s) => (s.status as { text: string }).text);
-        assert.ok(texts.includes('sis-config.status.staging'));
-        assert.ok(texts.includes('sis-config.status.jobs'));
-        assert.equal(texts[texts.length - 1], 'sis-config.status.sentences');
+        assert.ok(
+            texts.some((t) => /^staging \d+ KB$/.test(t)),
+            texts.join(' | '),
+        );
+        assert.ok(texts.includes('1 job, oldest 0 s'), texts.join(' | '));
+        assert.equal(texts[texts.length - 1], '2 sentences');
         const queries = routeLog(emu, 'transcriber.query').length;
         await delay(150);
         assert.equal(routeLog(emu, 'transcriber.query').length, queries, 'no query after the end');
@@ -321,9 +324,7 @@ describe(`sis-job-asr on Node-RED ${nodeRedVersion()}`, function () {
         const h = await harness(emu, 'sis-job-asr', base);
         h.send({ payload: fixture('silence_16k.wav') });
         await until(() =>
-            h.statuses.some((s) => (s.status as { text: string }).text === 'sis-config.status.no-speech')
-                ? true
-                : undefined,
+            h.statuses.some((s) => (s.status as { text: string }).text === 'no speech') ? true : undefined,
         );
         await h.quiet();
         assert.equal(h.out[0].length, 0);
@@ -345,7 +346,7 @@ describe(`sis-job-asr on Node-RED ${nodeRedVersion()}`, function () {
         await until(() => (staged().length === 0 ? true : undefined));
         assert.equal(stored(), undefined);
         const texts = h.statuses.map((s) => (s.status as { text: string }).text);
-        assert.equal(texts[texts.length - 1], 'SIS.30006');
+        assert.equal(texts[texts.length - 1], 'service error (SIS.30006)');
     });
 
     it('a job the service no longer knows (expired result) is a clear error', async () => {
@@ -445,6 +446,24 @@ describe(`sis-job-asr on Node-RED ${nodeRedVersion()}`, function () {
         await until(() => (staged().length === 0 ? true : undefined));
         assert.equal(h.completed.length, 0);
         assert.equal(routeLog(emu, 'transcriber.query').length, 0);
+    });
+
+    it('an upload OBS refused leaves nothing to delete and no warning', async () => {
+        emu.faults.add({ route: 'obs.put', kind: 'status', status: 403, code: 'AccessDenied', count: 10 });
+        emu.faults.add({ route: 'obs.delete', kind: 'status', status: 403, code: 'AccessDenied', count: 10 });
+        const h = await harness(emu, 'sis-job-asr', base);
+        h.send({ payload: zh });
+        const [caught] = await h.errors(1);
+        assert.equal((caught.sis_error as SisErrorInfo).code, 'AUTH_FAILED');
+        await h.quiet(300);
+        assert.equal(routeLog(emu, 'obs.delete').length, 0);
+        assert.equal(routeLog(emu, 'transcriber.create').length, 0);
+        const warnings = (helper.log().args as { level: number; type?: string }[][]).filter(
+            ([e]) => e.level === 30 && e.type === 'sis-job-asr',
+        );
+        assert.deepEqual(warnings, [], 'no warning');
+        const texts = h.statuses.map((s) => (s.status as { text: string }).text);
+        assert.equal(texts.at(-1), 'credentials refused (AUTH_FAILED)');
     });
 
     const invalid: [string, Record<string, unknown>][] = [
@@ -590,7 +609,7 @@ describe(`sis-job-asr on Node-RED ${nodeRedVersion()}`, function () {
             'sentence with speaker': [],
             'what USER said': [],
             transcript: [],
-            'job id': [],
+            'job id (or stopped)': [],
             'error (names the job)': [],
         };
         for (const name of Object.keys(got)) {
@@ -599,7 +618,7 @@ describe(`sis-job-asr on Node-RED ${nodeRedVersion()}`, function () {
         byName('meeting recording').receive({});
         // The transcript (through a join) and the per-sentence branches arrive by different wires.
         await until(() =>
-            got.transcript.length > 0 && got['what USER said'].length > 0 && got['job id'].length > 0
+            got.transcript.length > 0 && got['what USER said'].length > 0 && got['job id (or stopped)'].length > 0
                 ? true
                 : undefined,
         );
@@ -612,9 +631,9 @@ describe(`sis-job-asr on Node-RED ${nodeRedVersion()}`, function () {
             got['what USER said'].map((m) => m.payload),
             [transcript('zh_16k.wav')[1]],
         );
-        assert.equal(got['job id'].length, 1);
+        assert.equal(got['job id (or stopped)'].length, 1);
         assert.equal(
-            (got['job id'][0].sis_result as { job_id: string }).job_id,
+            (got['job id (or stopped)'][0].sis_result as { job_id: string }).job_id,
             (got.transcript[0].sis_result as { job_id: string }).job_id,
         );
         assert.deepEqual(

@@ -210,15 +210,30 @@ describe(`sis-flash-asr on Node-RED ${nodeRedVersion()}`, function () {
         assert.equal(info.status, 400);
     });
 
-    it('an OBS refusal while staging is AUTH_FAILED with the OBS code, nothing left behind', async () => {
-        emu.faults.add({ route: 'obs.put', kind: 'status', status: 403, code: 'AccessDenied', count: 1 });
+    it('an OBS refusal while staging is AUTH_FAILED with the OBS code; no clean-up of an object never stored', async () => {
+        // Refused for good (the delete would be refused too, as a bucket without write access does).
+        emu.faults.add({ route: 'obs.put', kind: 'status', status: 403, code: 'AccessDenied', count: 10 });
+        emu.faults.add({ route: 'obs.delete', kind: 'status', status: 403, code: 'AccessDenied', count: 10 });
         const h = await harness(emu, 'sis-flash-asr', base);
         h.send({ payload: zh });
         const info = await expectError(h, 'AUTH_FAILED');
         assert.equal(info.service_code, 'AccessDenied');
         assert.equal(routeLog(emu, 'flash').length, 0);
-        await until(() => (routeLog(emu, 'obs.delete').length === 1 ? true : undefined));
+        await h.quiet(300);
+        assert.equal(routeLog(emu, 'obs.delete').length, 0, 'nothing to delete');
         assert.deepEqual(staged(), []);
+        const warnings = (helper.log().args as { level: number; type?: string; msg?: unknown }[][])
+            .map(([e]) => e)
+            .filter((e) => e.level === 30 && e.type === 'sis-flash-asr');
+        assert.deepEqual(warnings, [], 'no warning about a staged object');
+    });
+
+    it('an upload cut off by a timeout may have been stored, so it is deleted', async () => {
+        emu.faults.add({ route: 'obs.put', kind: 'slow-headers', delayMs: 3000, count: 10 });
+        const h = await harness(emu, 'sis-flash-asr', base, { configExtra: { timeout: 0.3, maxRetries: 0 } });
+        h.send({ payload: zh });
+        await expectError(h, 'TIMEOUT');
+        await until(() => (routeLog(emu, 'obs.delete').length === 1 ? true : undefined));
     });
 
     it('a timeout is reported and the staged object deleted', async () => {

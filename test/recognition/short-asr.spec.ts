@@ -188,7 +188,22 @@ describe(`sis-short-asr on Node-RED ${nodeRedVersion()}`, function () {
         await h.quiet();
         assert.equal(h.caught.length, 1);
         const red = h.statuses.map((s) => s.status as { fill?: string; text?: string }).find((s) => s.fill === 'red');
-        assert.equal(red?.text, 'SIS.0602');
+        assert.equal(red?.text, 'service error (SIS.0602)');
+    });
+
+    it('reads the audio from flow context and writes the text to another msg property', async () => {
+        const h = await harness(emu, 'sis-short-asr', {
+            property: 'english_16k_common',
+            inputField: 'clip',
+            inputFieldType: 'flow',
+            outputField: 'text',
+        });
+        h.node.context().flow.set('clip', en);
+        h.send({ payload: 'kept', topic: 't' });
+        const [msg] = await h.outputs(1);
+        assert.equal(msg.payload, 'kept');
+        assert.match(String(msg.text), /^Turn on the light/);
+        assert.equal(msg.topic, 't');
     });
 
     it('a retryable failure is retried and then succeeds', async () => {

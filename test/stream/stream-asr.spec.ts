@@ -384,7 +384,7 @@ describe(`sis-stream-asr on Node-RED ${nodeRedVersion()}`, function () {
         assert.equal(lastReason(h), 'ERROR');
         await h.completions(chunks);
         assert.equal(h.caught.length, 1);
-        assert.ok(h.statuses.some((s) => (s.status as { text?: string }).text === 'SIS.0305'));
+        assert.ok(h.statuses.some((s) => (s.status as { text?: string }).text === 'service error (SIS.0305)'));
         // A transient failure does not block the stream: the next chunk starts a new session.
         await sendChunks(h.send, pcm, 4000, { session: 'mic1' });
         h.send({ session: 'mic1', control: 'end' });
@@ -431,7 +431,7 @@ describe(`sis-stream-asr on Node-RED ${nodeRedVersion()}`, function () {
         assert.ok([audio, audio - tail + 320].includes(log[1].ws.bytes), `${log[1].ws.bytes} bytes`);
         assert.deepEqual(log[1].ws.commands, ['START', 'END']);
         const colours = h.statuses.map((s) => (s.status as { text?: string }).text);
-        assert.ok(colours.includes('sis-config.status.reconnecting'));
+        assert.ok(colours.includes('reconnecting'));
     });
 
     it('audio beyond the queue bound cancels the session with QUEUE_FULL, reported once', async () => {

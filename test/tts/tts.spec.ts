@@ -154,7 +154,7 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
             ]);
             const green = h.statuses.map((s) => s.status as { fill?: string; text?: string }).at(-1);
             assert.equal(green?.fill, 'green');
-            assert.equal(green?.text, 'sis-config.status.audio');
+            assert.match(String(green?.text), /^\d+\.\d s of audio$/);
         });
 
         it('sends every option; msg.sis overrides the node; voices without pitch get none', async () => {
@@ -352,7 +352,7 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
             assert.equal(h.caught.length, 1);
             assert.equal(h.out[0].length, 0);
             assert.equal(h.completed.length, 0);
-            assert.equal(lastRed(h), 'SIS.0411');
+            assert.equal(lastRed(h), 'service error (SIS.0411)');
         });
 
         it('503 and 429 are retried by the config node client, then the text is spoken', async () => {
@@ -374,6 +374,46 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
             const [caught] = await h.errors(1);
             assert.equal((caught.sis_error as SisErrorInfo).code, 'AUTH_FAILED');
             assert.ok(!JSON.stringify([h.caught, h.statuses, h.out, helper.log().args]).includes(CANARY));
+        });
+
+        it('answers a repeated alert from its phrase cache: no request, at once, and the status says so', async () => {
+            const h = await harness(emu, 'sis-tts', { cache: 'yes', cacheSize: '1' });
+            h.send({ payload: '三号车间温度过高。', topic: 'first' });
+            const [first] = await h.outputs(1);
+            assert.equal(routeLog(emu, 'tts').length, 1);
+            h.send({ payload: '三号车间温度过高。', topic: 'again' });
+            const [, again] = await h.outputs(2);
+            assert.equal(routeLog(emu, 'tts').length, 1, 'no second request');
+            assert.deepEqual(again.payload, first.payload);
+            assert.deepEqual(again.audio, first.audio);
+            assert.deepEqual(again.sis_result, { cached: true });
+            assert.equal(again.topic, 'again');
+            const last = h.statuses.map((s) => (s.status as { text: string }).text).at(-1);
+            assert.match(String(last), /^\d+\.\d s of audio, from the cache$/);
+            h.send({ payload: '三号车间温度过高。', sis: { speed: 100 } });
+            await h.outputs(3);
+            assert.equal(routeLog(emu, 'tts').length, 2, 'another speed is another phrase');
+        });
+
+        it('without the cache (the default), every input is a request', async () => {
+            const h = await harness(emu, 'sis-tts', {});
+            h.send({ payload: '你好。' });
+            h.send({ payload: '你好。' });
+            await h.outputs(2);
+            assert.equal(routeLog(emu, 'tts').length, 2);
+        });
+
+        it('reads the text from another property and writes the audio to another one', async () => {
+            const h = await harness(emu, 'sis-tts', {
+                inputField: 'alert.text',
+                inputFieldType: 'msg',
+                outputField: 'speech',
+            });
+            h.send({ payload: 'kept', alert: { text: '你好。' } });
+            const [msg] = await h.outputs(1);
+            assert.equal(msg.payload, 'kept');
+            assert.ok(Buffer.isBuffer(msg.speech));
+            assert.equal(ttsBodies()[0].text, '你好。');
         });
     });
 
@@ -479,7 +519,7 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
                 assert.equal(h.caught.length, 1);
                 assert.ok(h.out[0].length <= 3);
                 assert.ok(h.out[0].every((m) => (m.parts as Parts).count === undefined));
-                assert.equal(lastRed(h), code);
+                assert.equal(lastRed(h), code === 'NETWORK' ? 'network error (NETWORK)' : `service error (${code})`);
                 await until(() => (wsModule().openSocketCount() === 0 ? true : undefined), 2000);
             });
         }

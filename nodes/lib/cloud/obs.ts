@@ -1,7 +1,7 @@
 // A small OBS client for staging audio: put, get, head, delete and pre-signed GET URLs, signed
 // with the OBS signature (docs/protocol/obs.md) and sent through the config node's HTTP client.
 import { createHash, randomUUID } from 'node:crypto';
-import { invalidInput } from '../core/errors';
+import { invalidInput, SisError } from '../core/errors';
 import { obsError } from './obs-errors';
 import { obsUrl, presignObsUrl, signObsRequest } from './obs-signature';
 import type { SisClient } from './sis-client';
@@ -118,6 +118,16 @@ export class ObsClient {
         await this.send({ method: 'DELETE', ref, signal, what: 'OBS delete' });
     }
 
+    /** Deletes an object this client staged; one that is not there is no failure. */
+    async discard(ref: ObjectRef, signal?: AbortSignal): Promise<void> {
+        try {
+            await this.delete(ref, signal);
+        } catch (err) {
+            if (err instanceof SisError && err.status === 404) return;
+            throw err;
+        }
+    }
+
     /** A GET URL that works without credentials until `ttlSeconds` from now. */
     async presignGet(ref: ObjectRef, ttlSeconds: number): Promise<string> {
         const creds = await this.sis.obsCredentials();
@@ -132,6 +142,15 @@ export class ObsClient {
             expiresEpochSec: Math.floor(Date.now() / 1000) + ttlSeconds,
         }).url;
     }
+}
+
+/**
+ * Whether a failed upload may still have stored its object, so that it must be deleted: yes after a
+ * lost connection, a timeout or an abort (OBS may have stored it before the answer was lost), no when
+ * OBS answered with a refusal (4xx: nothing was stored).
+ */
+export function uploadMayHaveStored(err: unknown): boolean {
+    return !(err instanceof SisError && err.status !== undefined && err.status >= 400 && err.status < 500);
 }
 
 /** A unique staging key: prefix, date folders, a random name and the audio's extension. */

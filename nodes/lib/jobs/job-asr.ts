@@ -7,7 +7,6 @@
 import type { ObjectRef } from '../cloud/obs';
 import type { SisClient } from '../cloud/sis-client';
 import { invalidInput, SisError, toSisError } from '../core/errors';
-import { sharedTranslator } from '../red/node-io';
 import { resolveVocabularyOption } from '../red/options';
 import { outputModeOf } from '../red/sentences';
 import { lineWidthSetting, type SubtitleSource, subtitleSourceName } from '../red/subtitles';
@@ -41,7 +40,7 @@ export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<stri
     const output = outputModeOf(settings.output);
     const prefix = typeof settings.stagingPrefix === 'string' ? settings.stagingPrefix.trim() : 'node-red/sis/';
     const runtime = RED.settings as unknown as { sisJobAsrPollMs?: unknown };
-    const status = new JobStatus(node, sharedTranslator(RED));
+    const status = new JobStatus(node, user.t);
     const service = user.configNode()?.client?.endpoints.sis.href;
     const store = new JobStore(
         node,
@@ -98,8 +97,10 @@ export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<stri
         if (typeof msg.job_id !== 'string' || msg.job_id === '') {
             throw invalidInput('msg.job_id must name the job to stop following');
         }
-        // A job this node does not follow is ignored, like a cancel that comes too late.
-        await tracker.cancel(msg.job_id);
+        // A job this node does not follow is ignored, like a cancel that comes too late; the
+        // Complete node learns which job the message named and whether it was being followed.
+        const stopped = await tracker.cancel(msg.job_id);
+        msg.sis_result = { job_id: msg.job_id, stopped };
     }
 
     async function submit({ msg, signal, client }: InputContext): Promise<void> {
@@ -116,7 +117,10 @@ export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<stri
         let staged: ObjectRef | undefined;
         let jobId: string;
         let submittedAt: number;
-        status.beginSubmit(source.kind === 'buffer' ? 'staging' : 'requesting');
+        status.beginSubmit(
+            source.kind === 'buffer' ? 'staging' : 'requesting',
+            source.kind === 'buffer' ? source.audio.length : undefined,
+        );
         try {
             await resolveVocabularyOption(client, config, signal);
             const prepared = await prepareSource(client, source, prefix, signal, (ref) => {

@@ -3,7 +3,14 @@
 
 import { fileExtensionFor, sniffAudio } from '../audio/sniff';
 import { AudioFormatError } from '../audio/types';
-import { type ObjectRef, ObsClient, parseObjectRef, stagingBucket, stagingKey } from '../cloud/obs';
+import {
+    type ObjectRef,
+    ObsClient,
+    parseObjectRef,
+    stagingBucket,
+    stagingKey,
+    uploadMayHaveStored,
+} from '../cloud/obs';
 import type { SisClient } from '../cloud/sis-client';
 import { invalidInput } from '../core/errors';
 import { checkPropertyFormat, checkRate, chooseAudioFormat, isRawAudioFormat } from '../service/formats';
@@ -109,8 +116,13 @@ export async function prepareSource(
     const obs = new ObsClient(client);
     if (source.kind === 'obs') return { dataUrl: await obs.presignGet(source.ref, DATA_URL_TTL_SECONDS) };
     const ref = { bucket: stagingBucket(client), key: stagingKey(stagingPrefix, source.extension) };
-    // Known before the upload starts, so even a half-finished upload gets cleaned up.
+    try {
+        await obs.put(ref, source.audio, CONTENT_TYPES[source.extension] ?? 'application/octet-stream', signal);
+    } catch (err) {
+        // An upload cut off may have been stored; one OBS refused was not, and needs no clean-up.
+        if (uploadMayHaveStored(err)) onStaged(ref);
+        throw err;
+    }
     onStaged(ref);
-    await obs.put(ref, source.audio, CONTENT_TYPES[source.extension] ?? 'application/octet-stream', signal);
     return { dataUrl: await obs.presignGet(ref, DATA_URL_TTL_SECONDS), staged: ref };
 }

@@ -1,5 +1,6 @@
 // The status of a job node: how many jobs are pending and the oldest one's age, else the last
 // outcome. Keys live in the config node's catalog, like every status of the package.
+import { formatBytes } from '../red/i18n';
 import { shortReason } from '../red/node-io';
 import type { Node } from '../red/types';
 
@@ -37,6 +38,7 @@ export class JobStatus {
     private readonly pending = new Map<string, number>();
     private submitting = 0;
     private stage: 'staging' | 'requesting' = 'requesting';
+    private stagingBytes?: number;
     private last?: Shown;
     private shownText?: string;
     private timer?: NodeJS.Timeout;
@@ -49,9 +51,10 @@ export class JobStatus {
     ) {}
 
     /** A submission started (`staging` while a Buffer is uploaded). */
-    beginSubmit(stage: 'staging' | 'requesting'): void {
+    beginSubmit(stage: 'staging' | 'requesting', bytes?: number): void {
         this.submitting++;
         this.stage = stage;
+        this.stagingBytes = bytes;
         this.render();
     }
 
@@ -79,7 +82,7 @@ export class JobStatus {
                     ? { fill: 'green', shape: 'dot', text: this.t(`${NS}no-speech`) }
                     : { fill: 'green', shape: 'dot', text: this.t(`${NS}sentences`, { count: outcome.sentences }) };
         } else if (outcome) {
-            this.last = { fill: 'red', shape: 'ring', text: shortReason(outcome.error.code ?? 'ERROR') };
+            this.last = { fill: 'red', shape: 'ring', text: shortReason(outcome.error.code ?? 'ERROR', this.t) };
         }
         this.render();
     }
@@ -89,7 +92,7 @@ export class JobStatus {
      * With jobs pending, the next refresh shows their count again.
      */
     failed(code: string): void {
-        const last: Shown = { fill: 'red', shape: 'ring', text: shortReason(code) };
+        const last: Shown = { fill: 'red', shape: 'ring', text: shortReason(code, this.t) };
         this.last = last;
         // The handler's own report shows the red ring; this only keeps track of what is shown.
         this.shownText = this.pending.size === 0 ? keyOf(last) : undefined;
@@ -117,7 +120,15 @@ export class JobStatus {
             this.timer = setTimeout(() => this.render(), refreshMs(age));
             this.timer.unref?.();
         } else if (this.submitting > 0) {
-            shown = { fill: 'blue', shape: 'dot', text: this.t(`${NS}${this.stage}`) };
+            const size =
+                this.stage === 'staging' && this.stagingBytes !== undefined ? formatBytes(this.stagingBytes) : '';
+            shown = {
+                fill: 'blue',
+                shape: 'dot',
+                text: size
+                    ? this.t(`${NS}staging`, { size })
+                    : this.t(`${NS}${this.stage === 'staging' ? 'staging-audio' : 'requesting'}`),
+            };
         } else {
             shown = this.last;
         }

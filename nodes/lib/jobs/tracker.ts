@@ -534,7 +534,7 @@ export class JobTracker implements CallbackTarget {
 
     private async deleteObject(ref: ObjectRef): Promise<void> {
         try {
-            await new ObsClient(this.opts.client()).delete(ref);
+            await new ObsClient(this.opts.client()).discard(ref);
         } catch (err) {
             this.user.node.warn(
                 this.RED._('sis-job-asr.errors.cleanup', {

@@ -1,11 +1,19 @@
 // sis-flash-asr: a whole file recognised synchronously from OBS (POST /v1/{project_id}/asr/flash).
 // A Buffer is staged to the config's bucket first and the staged object is deleted afterwards,
-// whatever happens.
+// whatever happens (unless OBS refused the upload: then no object exists).
 
 import { fileExtensionFor, sniffAudio } from '../audio/sniff';
 import { AudioFormatError, type AudioInfo } from '../audio/types';
-import { type ObjectRef, ObsClient, parseObjectRef, stagingBucket, stagingKey } from '../cloud/obs';
+import {
+    type ObjectRef,
+    ObsClient,
+    parseObjectRef,
+    stagingBucket,
+    stagingKey,
+    uploadMayHaveStored,
+} from '../cloud/obs';
 import { invalidInput, SisError } from '../core/errors';
+import { formatBytes } from '../red/i18n';
 import {
     defined,
     type OptionSpecs,
@@ -139,8 +147,7 @@ export function attachFlashAsr(RED: NodeAPI, user: UserNode, settings: Record<st
             multiChannel = (info.channels ?? 1) > 1;
             source = { filename: (msg as { filename?: unknown }).filename };
             ref = { bucket: stagingBucket(client), key: stagingKey(prefix, fileExtensionFor(info)) };
-            user.status.begin('staging');
-            staged = true;
+            user.status.begin('staging', { size: formatBytes(payload.length) });
         } else {
             const parsed = parseObjectRef(payload);
             if (!parsed) {
@@ -157,8 +164,16 @@ export function attachFlashAsr(RED: NodeAPI, user: UserNode, settings: Record<st
         // Before any staging: an unknown vocabulary name costs no upload.
         await resolveVocabularyOption(client, opts, signal);
         try {
-            if (staged)
-                await obs.put(ref, payload as Buffer, CONTENT_TYPES[format] ?? 'application/octet-stream', signal);
+            if (Buffer.isBuffer(payload)) {
+                try {
+                    await obs.put(ref, payload, CONTENT_TYPES[format] ?? 'application/octet-stream', signal);
+                } catch (err) {
+                    // A refused upload stored nothing: there is nothing to delete.
+                    staged = uploadMayHaveStored(err);
+                    throw err;
+                }
+                staged = true;
+            }
             const { property: _p, audio_format: _f, ...rest } = defined(opts);
             const res = await client.call<FlashResponse>({
                 method: 'POST',
@@ -189,7 +204,7 @@ export function attachFlashAsr(RED: NodeAPI, user: UserNode, settings: Record<st
             if (staged) {
                 // Deleted whatever happened, even when the node is closing (no abort signal here);
                 // a failed delete is reported but does not replace the recognition's outcome.
-                await obs.delete(ref).catch((err: unknown) => {
+                await obs.discard(ref).catch((err: unknown) => {
                     user.node.warn(
                         RED._('sis-flash-asr.errors.cleanup', {
                             key: `${ref.bucket}/${ref.key}`,

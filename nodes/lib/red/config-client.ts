@@ -2,8 +2,8 @@
 // the admin routes from the values typed in its dialog before a deploy. One construction for both.
 import { readFileSync } from 'node:fs';
 import { SisClient, type SisCredentials } from '../cloud/sis-client';
-import { SisError } from '../core/errors';
-import type { Node, NodeAPI, SisConfigDef } from './types';
+import { SisError, toSisError } from '../core/errors';
+import type { Node, NodeAPI, SisConfigDef, SisConfigNode } from './types';
 
 const ENV_RE = /^\$\{(\S+)\}$/;
 export const CREDENTIAL_KEYS = ['ak', 'sk', 'securityToken', 'username', 'password', 'domainName'] as const;
@@ -66,4 +66,78 @@ export function buildSisClient(settings: ConfigSettings, credentials: SisCredent
             userAgent: 'node-red-contrib-huaweicloud-sis',
         },
     });
+}
+
+/** What the editor sends for a password credential the user left untouched. */
+export const PASSWORD_PLACEHOLDER = '__PWRD__';
+
+/** A refusal of an admin request about a configuration: its HTTP status and code. */
+export class ConfigRouteError extends Error {
+    constructor(
+        readonly status: number,
+        readonly code: string,
+        message: string,
+    ) {
+        super(message);
+    }
+}
+
+/** A client for one admin request: a deployed node's, or one made for the request (closed after). */
+export interface ClientLease {
+    client: SisClient;
+    release(): Promise<void>;
+}
+
+function sameService(a: SisClient, b: SisClient): boolean {
+    return (
+        a.authType === b.authType &&
+        a.region === b.region &&
+        a.endpoints.sis.href === b.endpoints.sis.href &&
+        a.endpoints.iam.href === b.endpoints.iam.href
+    );
+}
+
+/**
+ * A client for what a configuration dialog holds (`draft`: its settings plus `credentials`). A
+ * secret left out (or `__PWRD__`) is taken from the deployed node only when the draft talks to the
+ * same endpoints with the same kind of authentication: a typed endpoint never receives a deployed
+ * secret (with password authentication it would receive the password itself).
+ */
+export function draftClient(
+    RED: NodeAPI,
+    node: SisConfigNode | undefined,
+    draft: Record<string, unknown>,
+): ClientLease {
+    const { credentials: rawCreds, ...rest } = draft;
+    const settings = rest as unknown as ConfigSettings;
+    const typed: SisCredentials = {};
+    const given = (rawCreds !== null && typeof rawCreds === 'object' ? rawCreds : {}) as Record<string, unknown>;
+    for (const key of CREDENTIAL_KEYS) {
+        const v = given[key];
+        if (typeof v === 'string' && v !== '' && v !== PASSWORD_PLACEHOLDER) typed[key] = v;
+    }
+    let credentials = resolveCredentials(RED, undefined, typed);
+    const missing = CREDENTIAL_KEYS.filter((k) => credentials[k] === undefined);
+    if (missing.length > 0 && node?.client && node.resolvedCredentials) {
+        // Only towards the same service: probe the draft's endpoints without any secret first.
+        let probe: SisClient | undefined;
+        try {
+            probe = buildSisClient(settings, { ak: 'x', sk: 'x', username: 'x', password: 'x', domainName: 'x' });
+        } catch (err) {
+            throw new ConfigRouteError(400, 'NOT_CONFIGURED', toSisError(err).message);
+        }
+        const same = sameService(probe, node.client);
+        void probe.close();
+        if (same) {
+            const filled: SisCredentials = { ...credentials };
+            for (const key of missing) filled[key] = node.resolvedCredentials[key];
+            credentials = filled;
+        }
+    }
+    try {
+        const client = buildSisClient(settings, credentials);
+        return { client, release: () => client.close() };
+    } catch (err) {
+        throw new ConfigRouteError(400, 'NOT_CONFIGURED', toSisError(err).message);
+    }
 }

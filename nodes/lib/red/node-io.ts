@@ -1,7 +1,8 @@
 // The shared glue between a node and its messages: error reporting through done(err) once, and
 // the in-flight status shown under the node.
 import { SisError, toSisError } from '../core/errors';
-import type { DoneFn, Node, NodeAPI, NodeMessage } from './types';
+import type { Translate } from './i18n';
+import type { DoneFn, Node, NodeMessage } from './types';
 
 /**
  * Reports a failure once: sets `msg.sis_error` and calls `done(err)` (which reaches Catch nodes
@@ -25,37 +26,18 @@ export function reportLateError(node: Node, msg: NodeMessage, err: unknown): Sis
 /** Status text keys live in the config node's catalog, shared by every node of the package. */
 const NS = 'sis-config.status.';
 
-/**
- * The catalogue of the package's config node: Node-RED gives each node file its own namespace
- * (`<module>/<type>`), and `RED._` looks a key up in the calling node's, so keys of the shared
- * catalogue name it. A runtime that has no such catalogue (a test harness, a plain node folder)
- * gets the bare key back.
- */
-const SHARED_NAMESPACE = 'node-red-contrib-huaweicloud-sis/sis-config';
-
-export type Translate = (key: string, subs?: Record<string, string | number>) => string;
-
-/** Translates `sis-config.*` keys (statuses, shared texts) in the runtime's language. */
-export function sharedTranslator(RED: NodeAPI): Translate {
-    return (key, subs) => {
-        const full = `${SHARED_NAMESPACE}:${key}`;
-        const text = RED._(full, subs);
-        return text === full || text === key ? key : text;
-    };
-}
-
 /** Short, secret-free status: blue dot while requests run, then the outcome. */
 export class StatusTracker {
     private inflight = 0;
 
     constructor(
         private readonly node: Node,
-        private readonly t: (key: string, subs?: Record<string, string | number>) => string,
+        private readonly t: Translate,
     ) {}
 
-    begin(key = 'requesting'): void {
+    begin(key = 'requesting', subs?: Record<string, string | number>): void {
         this.inflight++;
-        this.node.status({ fill: 'blue', shape: 'dot', text: this.label(key) });
+        this.node.status({ fill: 'blue', shape: 'dot', text: this.label(key, subs) });
     }
 
     private label(key: string, subs?: Record<string, string | number>): string {
@@ -71,11 +53,16 @@ export class StatusTracker {
     fail(err: unknown): void {
         this.inflight = Math.max(0, this.inflight - 1);
         const code = err instanceof SisError ? err.code : 'ERROR';
-        this.node.status({ fill: 'red', shape: 'ring', text: shortReason(code) });
+        this.node.status({ fill: 'red', shape: 'ring', text: shortReason(code, this.t) });
     }
 
-    show(fill: 'red' | 'green' | 'yellow' | 'blue' | 'grey', shape: 'dot' | 'ring', key: string): void {
-        this.node.status({ fill, shape, text: this.t(`${NS}${key}`) });
+    show(
+        fill: 'red' | 'green' | 'yellow' | 'blue' | 'grey',
+        shape: 'dot' | 'ring',
+        key: string,
+        subs?: Record<string, string | number>,
+    ): void {
+        this.node.status({ fill, shape, text: this.t(`${NS}${key}`, subs) });
     }
 
     clear(): void {
@@ -84,7 +71,17 @@ export class StatusTracker {
     }
 }
 
-/** The status text for a failure: the code alone, which never carries a secret. */
-export function shortReason(code: string): string {
-    return code;
+/**
+ * The status text for a failure: a few words from the catalog and the code, e.g. "credentials
+ * refused (AUTH_FAILED)". Built from the code alone, so it never carries a secret.
+ */
+export function shortReason(code: string, t: Translate): string {
+    let reason: string;
+    if (code.startsWith('SIS.')) reason = t(`${NS}error.service`);
+    else {
+        const key = `${NS}error.${code}`;
+        reason = /^[A-Z_]+$/.test(code) ? t(key) : key;
+        if (reason === key) reason = t(`${NS}error.other`);
+    }
+    return t(`${NS}failure`, { reason, code });
 }

@@ -40,4 +40,8 @@ export interface SisConfigNode extends Node<SisCredentials> {
 /** Base definition of the nodes that use a config node. */
 export interface SisUserDef extends NodeDef {
     config: string;
+    /** Where the input comes from (`payload` of type `msg` when unset) and where the result goes. */
+    inputField?: string;
+    inputFieldType?: string;
+    outputField?: string;
 }

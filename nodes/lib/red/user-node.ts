@@ -5,8 +5,9 @@
 import { sleep } from '../cloud/http';
 import type { SisClient } from '../cloud/sis-client';
 import { SisError } from '../core/errors';
-import { reportError, StatusTracker, sharedTranslator } from './node-io';
-import type { DoneFn, Node, NodeAPI, NodeMessage, SendFn, SisConfigNode } from './types';
+import { runtimeLanguage, type Translate, translator } from './i18n';
+import { reportError, StatusTracker } from './node-io';
+import type { DoneFn, Node, NodeAPI, NodeMessage, SendFn, SisConfigNode, SisUserDef } from './types';
 
 export interface InputContext {
     msg: NodeMessage;
@@ -18,14 +19,30 @@ export interface InputContext {
 
 export type InputHandler = (ctx: InputContext) => Promise<void>;
 
+/** Where a node reads its input and writes its result: `msg.payload` unless the node says otherwise. */
+export interface FieldSettings {
+    /** The input's property (`payload`), of type `inputFieldType` (msg, flow, global or env). */
+    inputField?: unknown;
+    inputFieldType?: unknown;
+    /** The `msg` property the result is written to (`payload`). */
+    outputField?: unknown;
+}
+
+const INPUT_TYPES = new Set(['msg', 'flow', 'global', 'env']);
+
 /** How long a closing node waits for in-flight work to finish its clean-up. */
 const CLOSE_GRACE_MS = 10_000;
 
 export class UserNode {
     readonly status: StatusTracker;
+    /** Runtime texts (statuses) in Node-RED's language, from the package's catalogs. */
+    readonly t: Translate;
     private readonly running = new Map<AbortController, Promise<void>>();
     private readonly closeHooks: ((removed: boolean) => Promise<void> | void)[] = [];
     private closed = false;
+    private inputField = 'payload';
+    private inputType = 'msg';
+    private outputField = 'payload';
     /** The config node is fixed for this node's life (Node-RED recreates users when it changes). */
     private readonly config: SisConfigNode | undefined;
 
@@ -34,7 +51,8 @@ export class UserNode {
         readonly node: Node,
         private readonly configId: string | undefined,
     ) {
-        this.status = new StatusTracker(node, sharedTranslator(RED));
+        this.t = translator(runtimeLanguage(RED.settings));
+        this.status = new StatusTracker(node, this.t);
         const config = this.lookupConfig();
         this.config = config;
         if (config) config.register(node);
@@ -57,6 +75,55 @@ export class UserNode {
         this.running.clear();
         this.status.clear();
         config?.deregister(this.node);
+    }
+
+    /**
+     * Reads the input from another property than `msg.payload` (a msg, flow, global or env
+     * property) and writes the result to another `msg` property, as the node's settings say. The
+     * handlers keep working on `msg.payload`: the input is put there before they run, and results
+     * sent through `send` are moved to the output property, the input's own payload restored.
+     */
+    useFields(settings: FieldSettings | SisUserDef): void {
+        const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+        const type = text(settings.inputFieldType) ?? 'msg';
+        this.inputType = INPUT_TYPES.has(type) ? type : 'msg';
+        this.inputField = text(settings.inputField) ?? 'payload';
+        this.outputField = text(settings.outputField) ?? 'payload';
+    }
+
+    /** Puts the configured input into `msg.payload`; returns the payload it replaced. */
+    private takeInput(msg: NodeMessage): { had: boolean; payload: unknown } {
+        const before = { had: Object.hasOwn(msg, 'payload'), payload: msg.payload };
+        if (this.inputType === 'msg' && this.inputField === 'payload') return before;
+        const util = this.RED.util as unknown as {
+            evaluateNodeProperty(value: string, type: string, node: Node, msg: NodeMessage): unknown;
+        };
+        msg.payload = util.evaluateNodeProperty(this.inputField, this.inputType, this.node, msg);
+        return before;
+    }
+
+    /** A `send` that moves each message's result from `msg.payload` to the output property. */
+    private placing(send: SendFn, original: { had: boolean; payload: unknown }): SendFn {
+        if (this.outputField === 'payload') return send;
+        const field = this.outputField;
+        const util = this.RED.util as unknown as {
+            setMessageProperty(msg: NodeMessage, prop: string, value: unknown): void;
+        };
+        const place = (m: NodeMessage | null | undefined): void => {
+            if (!m || typeof m !== 'object') return;
+            const result = m.payload;
+            if (original.had) m.payload = original.payload;
+            else delete (m as Partial<NodeMessage>).payload;
+            util.setMessageProperty(m, field, result);
+        };
+        return (out) => {
+            const walk = (v: unknown): void => {
+                if (Array.isArray(v)) v.forEach(walk);
+                else place(v as NodeMessage | null);
+            };
+            walk(out);
+            send(out);
+        };
     }
 
     /** Runs when the node closes, before it lets go of its config node. */
@@ -108,6 +175,7 @@ export class UserNode {
                 if (this.closed) throw new SisError('CANCELLED', 'the node was stopped');
                 const client = this.config?.client;
                 if (!client) throw this.notConfigured();
+                this.takeInput(msg);
                 handler(msg, client);
             } catch (err) {
                 this.status.fail(err);
@@ -143,7 +211,14 @@ export class UserNode {
             try {
                 if (this.closed) throw new SisError('CANCELLED', 'the node was stopped');
                 const { client, config } = this.requireClient();
-                result = handler({ msg, send, client, config, signal: controller.signal });
+                const original = this.takeInput(msg);
+                result = handler({
+                    msg,
+                    send: this.placing(send, original),
+                    client,
+                    config,
+                    signal: controller.signal,
+                });
             } catch (err) {
                 fail(err);
                 return;

@@ -5,7 +5,7 @@
 import { AudioFormatError } from '../audio/types';
 import type { SisClient } from '../cloud/sis-client';
 import { invalidInput, SisError } from '../core/errors';
-import { reportLateError, sharedTranslator, shortReason } from '../red/node-io';
+import { reportLateError, shortReason } from '../red/node-io';
 import type { Sentence } from '../red/sentences';
 import { lineWidthSetting, type SubtitleOptions, sentenceVttCue } from '../red/subtitles';
 import type { NodeAPI, NodeMessage } from '../red/types';
@@ -337,15 +337,15 @@ export class StreamAsr implements SessionHost {
         const shown = `${reconnecting}/${connecting}/${streaming}/${streaming > 0 ? '' : (this.lastFailure ?? '')}`;
         if (shown === this.lastStatus) return;
         this.lastStatus = shown;
-        const t = (key: string, subs?: Record<string, number>): string =>
-            sharedTranslator(this.RED)(`sis-config.status.${key}`, subs);
+        const t = (key: string, subs?: Record<string, number>): string => this.user.t(`sis-config.status.${key}`, subs);
         let status: { fill?: string; shape?: string; text?: string };
         if (reconnecting > 0) status = { fill: 'yellow', shape: 'ring', text: t('reconnecting') };
         else if (connecting > 0) status = { fill: 'yellow', shape: 'ring', text: t('connecting') };
         else if (streaming > 0) {
             this.lastFailure = undefined;
             status = { fill: 'green', shape: 'dot', text: t('sessions', { count: streaming }) };
-        } else if (this.lastFailure) status = { fill: 'red', shape: 'ring', text: shortReason(this.lastFailure) };
+        } else if (this.lastFailure)
+            status = { fill: 'red', shape: 'ring', text: shortReason(this.lastFailure, this.user.t) };
         else status = {};
         this.user.node.status(status as Parameters<typeof this.user.node.status>[0]);
     }

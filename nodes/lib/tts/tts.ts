@@ -21,6 +21,7 @@ import {
     type TtsSampleRate,
     type TtsVoice,
 } from '../service/voices';
+import { PhraseCache, phraseKey } from './cache';
 import { joinAudio, pcmFormat, type TtsFormat, wavHeader } from './join';
 import { runRttsSession, streamInOrder } from './realtime';
 import { Semaphore, synthesizeParts, type TtsRequestConfig } from './rest';
@@ -56,6 +57,23 @@ export interface TtsSettings {
     volume?: unknown;
     mode?: unknown;
     concurrency?: unknown;
+    /** `"yes"`: keep synthesized phrases (whole-file mode) and answer repeats from them. */
+    cache?: unknown;
+    /** The cache's bound in MB (default 16). */
+    cacheSize?: unknown;
+    /** A folder for the cache; empty: memory. */
+    cacheDir?: unknown;
+}
+
+export const TTS_DEFAULT_CACHE_MB = 16;
+
+/** The node's phrase cache, or none when it is off. */
+export function phraseCacheOf(settings: TtsSettings): PhraseCache | undefined {
+    if (settings.cache !== 'yes' && settings.cache !== true) return undefined;
+    const mb = positive(settings.cacheSize, TTS_DEFAULT_CACHE_MB);
+    const dir =
+        typeof settings.cacheDir === 'string' && settings.cacheDir.trim() ? settings.cacheDir.trim() : undefined;
+    return new PhraseCache({ maxBytes: Math.floor(Math.min(mb, 4096) * 1_000_000), dir });
 }
 
 export interface TtsLimits {
@@ -229,16 +247,37 @@ export function attachTts(RED: NodeAPI, user: UserNode, settings: TtsSettings): 
     // One bound for the node: its inputs share it, so a burst of messages cannot flood the service.
     const limiter = new Semaphore(bound);
     const limits = runtimeLimits(RED);
+    const cache = mode === 'rest' ? phraseCacheOf(settings) : undefined;
 
     user.onInput(async (ctx: InputContext) => {
         const request = resolveTtsRequest(settings, ctx.msg, limits);
         if (mode === 'realtime') await speakRealtime(RED, user, ctx, request, limiter, limits);
-        else await speakFile(user, ctx, request, limiter);
+        else await speakFile(user, ctx, request, limiter, cache);
     });
 }
 
-async function speakFile(user: UserNode, ctx: InputContext, req: TtsRequest, limiter: Semaphore): Promise<void> {
+async function speakFile(
+    user: UserNode,
+    ctx: InputContext,
+    req: TtsRequest,
+    limiter: Semaphore,
+    cache?: PhraseCache,
+): Promise<void> {
     const { msg, send, signal, client } = ctx;
+    const key = cache ? phraseKey(req.text, req.config) : '';
+    const hit = cache ? await cache.get(key).catch(() => undefined) : undefined;
+    if (hit) {
+        msg.payload = hit.audio;
+        msg.audio = {
+            format: req.config.audio_format,
+            sample_rate: hit.sampleRate ?? Number(req.config.sample_rate),
+            bytes: hit.audio.length,
+        };
+        msg.sis_result = { cached: true };
+        send(msg);
+        user.status.show('green', 'dot', 'cached', { seconds: ((hit.durationMs ?? 0) / 1000).toFixed(1) });
+        return;
+    }
     const texts = planTexts(req.text, TTS_MAX_TEXT_LENGTH, req.ssml);
     user.status.begin('synthesizing');
     const { parts, traceIds } = await synthesizeParts(client, texts, req.config, limiter, signal);
@@ -251,6 +290,12 @@ async function speakFile(user: UserNode, ctx: InputContext, req: TtsRequest, lim
         bytes: joined.audio.length,
     };
     msg.sis_result = resultMeta(traceIds);
+    if (cache) {
+        // A failure to keep the phrase costs only the next request.
+        await cache
+            .set(key, { audio: joined.audio, sampleRate: joined.sampleRate, durationMs: joined.durationMs })
+            .catch(() => undefined);
+    }
     send(msg);
     user.status.succeed('audio', { seconds: ((joined.durationMs ?? 0) / 1000).toFixed(1) });
 }

@@ -13,101 +13,37 @@
 // endpoint never receives a deployed secret. Answers carry vocabularies and error codes, never a
 // secret (messages are scrubbed by the client that produced them).
 import type { Request, Response } from 'express';
-import type { SisClient, SisCredentials } from '../cloud/sis-client';
+import type { SisClient } from '../cloud/sis-client';
 import { createVocabulary, getVocabulary, listVocabularies, updateVocabulary } from '../cloud/vocabularies';
 import { SisError, toSisError } from '../core/errors';
-import { buildSisClient, type ConfigSettings, CREDENTIAL_KEYS, resolveCredentials } from '../red/config-client';
+import { type ClientLease, draftClient, ConfigRouteError as RouteError } from '../red/config-client';
 import type { NodeAPI, SisConfigNode } from '../red/types';
 import { badWordsOf, checkVocabulary, distinct } from './check';
 
-const PASSWORD_PLACEHOLDER = '__PWRD__';
 const DEPLOY_FIRST = 'sis-config.errors.deploy-first-vocabularies';
 
 const registered = new WeakSet<object>();
-
-interface Lease {
-    client: SisClient;
-    /** Closes a client made for this request only. */
-    release(): Promise<void>;
-}
-
-class RouteError extends Error {
-    constructor(
-        readonly status: number,
-        readonly code: string,
-        message: string,
-    ) {
-        super(message);
-    }
-}
 
 function deployed(RED: NodeAPI, id: string): SisConfigNode | undefined {
     const node = RED.nodes.getNode(id) as SisConfigNode | null;
     return node?.type === 'sis-config' ? node : undefined;
 }
 
-function sameService(a: SisClient, b: SisClient): boolean {
-    return (
-        a.authType === b.authType &&
-        a.region === b.region &&
-        a.endpoints.sis.href === b.endpoints.sis.href &&
-        a.endpoints.iam.href === b.endpoints.iam.href
-    );
-}
-
-/** A client for the draft values of the dialog, secrets filled from the deployed node when allowed. */
-function draftClient(RED: NodeAPI, node: SisConfigNode | undefined, draft: Record<string, unknown>): Lease {
-    const { credentials: rawCreds, ...rest } = draft;
-    const settings = rest as unknown as ConfigSettings;
-    const typed: SisCredentials = {};
-    const given = (rawCreds !== null && typeof rawCreds === 'object' ? rawCreds : {}) as Record<string, unknown>;
-    for (const key of CREDENTIAL_KEYS) {
-        const v = given[key];
-        if (typeof v === 'string' && v !== '' && v !== PASSWORD_PLACEHOLDER) typed[key] = v;
-    }
-    let credentials = resolveCredentials(RED, undefined, typed);
-    const missing = CREDENTIAL_KEYS.filter((k) => credentials[k] === undefined);
-    if (missing.length > 0 && node?.client && node.resolvedCredentials) {
-        // Only towards the same service: probe the draft's endpoints without any secret first.
-        let probe: SisClient | undefined;
-        try {
-            probe = buildSisClient(settings, {
-                ak: 'x',
-                sk: 'x',
-                username: 'x',
-                password: 'x',
-                domainName: 'x',
-            });
-        } catch (err) {
-            throw new RouteError(400, 'NOT_CONFIGURED', toSisError(err).message);
-        }
-        const same = sameService(probe, node.client);
-        void probe.close();
-        if (same) {
-            const filled: SisCredentials = { ...credentials };
-            for (const key of missing) filled[key] = node.resolvedCredentials[key];
-            credentials = filled;
-        }
-    }
-    let client: SisClient;
-    try {
-        client = buildSisClient(settings, credentials);
-    } catch (err) {
-        const e = toSisError(err);
-        // Secrets the editor does not hold (a deployed node's) cannot be used elsewhere: deploy first.
-        if (e.code === 'NOT_CONFIGURED' && /required/.test(e.message)) {
-            throw new RouteError(node ? 400 : 404, 'NOT_DEPLOYED', DEPLOY_FIRST);
-        }
-        throw new RouteError(400, 'NOT_CONFIGURED', e.message);
-    }
-    return { client, release: () => client.close() };
-}
-
-function lease(RED: NodeAPI, req: Request, allowDraft: boolean): Lease {
+function lease(RED: NodeAPI, req: Request, allowDraft: boolean): ClientLease {
     const node = deployed(RED, String(req.params.id ?? ''));
     const body = (req.body ?? {}) as Record<string, unknown>;
     const draft = allowDraft && body.config !== null && typeof body.config === 'object' ? body.config : undefined;
-    if (draft) return draftClient(RED, node, draft as Record<string, unknown>);
+    if (draft) {
+        try {
+            return draftClient(RED, node, draft as Record<string, unknown>);
+        } catch (err) {
+            // Secrets the editor does not hold (a deployed node's) cannot be used elsewhere: deploy first.
+            if (err instanceof RouteError && err.code === 'NOT_CONFIGURED' && /required/.test(err.message)) {
+                throw new RouteError(node ? 400 : 404, 'NOT_DEPLOYED', DEPLOY_FIRST);
+            }
+            throw err;
+        }
+    }
     if (!node) throw new RouteError(404, 'NOT_DEPLOYED', DEPLOY_FIRST);
     if (!node.client) throw new RouteError(400, 'NOT_CONFIGURED', node.configError ?? '');
     return { client: node.client, release: async () => undefined };
@@ -117,7 +53,7 @@ type Work = (client: SisClient, req: Request) => Promise<Record<string, unknown>
 
 function handler(RED: NodeAPI, allowDraft: boolean, work: Work) {
     return (req: Request, res: Response): void => {
-        let held: Lease;
+        let held: ClientLease;
         try {
             held = lease(RED, req, allowDraft);
         } catch (err) {
