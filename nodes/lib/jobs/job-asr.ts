@@ -80,7 +80,7 @@ export function attachJobAsr(RED: NodeAPI, user: UserNode, settings: Record<stri
         node.status({
             fill: 'red',
             shape: 'ring',
-            text: RED._(`sis-job-asr.status.${unusable ? 'no-shared' : 'no-public-url'}`),
+            text: user.t(`sis-job-asr.status.${unusable ? 'no-shared' : 'no-public-url'}`),
         });
     }
     // Jobs left by an earlier instance (a redeploy, or a restart with a persistent store).

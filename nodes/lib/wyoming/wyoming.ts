@@ -75,7 +75,8 @@ export interface WyomingNodeHandle {
 
 export function attachWyoming(RED: NodeAPI, user: UserNode, settings: WyomingSettings): WyomingNodeHandle {
     const node = user.node;
-    const t = (key: string, subs?: Record<string, string | number>): string => RED._(`sis-wyoming.status.${key}`, subs);
+    const t = (key: string, subs?: Record<string, string | number>): string =>
+        user.t(`sis-wyoming.status.${key}`, subs);
     const handle: WyomingNodeHandle = { server: undefined, ready: Promise.resolve() };
     let closed = false;
     let mdns: MdnsResponder | undefined;
