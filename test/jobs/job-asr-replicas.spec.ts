@@ -350,7 +350,7 @@ describe(`sis-job-asr on three Node-RED processes sharing Redis (${NODE_RED_MODU
                 [...(emu.ctx.obs.get(emu.account.bucket)?.keys() ?? [])].some((k) => k.startsWith('node-red/'))
                     ? undefined
                     : true,
-            5000,
+            15_000,
         );
         const left = (await redis.command('KEYS', 'replicas:*')).split('\r\n').filter((l) => l.startsWith('replicas:'));
         assert.deepEqual(
