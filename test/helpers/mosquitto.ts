@@ -37,6 +37,8 @@ export interface Broker {
     start(): Promise<void>;
     /** Everything the broker logged. */
     output(): string;
+    /** The broker's process id (0 while stopped). */
+    pid(): number;
     /** Stops it and removes its folder. */
     close(): Promise<void>;
 }
@@ -109,6 +111,7 @@ export async function startMosquitto(): Promise<Broker> {
         stop,
         start,
         output: () => text,
+        pid: () => child?.pid ?? 0,
         close: async () => {
             await stop();
             rmSync(dir, { recursive: true, force: true });
