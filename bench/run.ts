@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-const SCENARIOS = ['asr.ts', 'tts.ts', 'stream.ts', 'wyoming.ts'];
+const SCENARIOS = ['asr.ts', 'tts.ts', 'stream.ts', 'wyoming.ts', 'mqtt.ts'];
 let failed = false;
 for (const file of SCENARIOS) {
     const script = path.join(__dirname, file);

@@ -63,6 +63,12 @@ async function untilAnswering(url, child) {
     return false;
 }
 
+const DASHBOARD = '@flowfuse/node-red-dashboard';
+
+function dashboardLinked() {
+    return fs.existsSync(path.join(userDir, 'node_modules', ...DASHBOARD.split('/'), 'package.json'));
+}
+
 function prepareUserDir(uiPort) {
     fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
     fs.writeFileSync(
@@ -77,6 +83,19 @@ function prepareUserDir(uiPort) {
     const link = path.join(userDir, 'node_modules', 'node-red-contrib-huaweicloud-sis');
     fs.rmSync(link, { recursive: true, force: true });
     fs.symlinkSync(root, link, 'dir');
+    // FlowFuse Dashboard 2 (a dev dependency) for the browser-microphone example, linked the same way.
+    let dashboard;
+    try {
+        dashboard = path.dirname(require.resolve(`${DASHBOARD}/package.json`, { paths: [root] }));
+    } catch {
+        // not installed (e.g. npm install --omit=dev): that example is left out
+    }
+    const dashboardLink = path.join(userDir, 'node_modules', ...DASHBOARD.split('/'));
+    fs.rmSync(dashboardLink, { recursive: true, force: true });
+    if (dashboard) {
+        fs.mkdirSync(path.dirname(dashboardLink), { recursive: true });
+        fs.symlinkSync(dashboard, dashboardLink, 'dir');
+    }
     fs.writeFileSync(
         path.join(userDir, 'settings.js'),
         `module.exports = {
@@ -107,6 +126,8 @@ function demoFlows() {
     for (const file of fs.readdirSync(dir).sort()) {
         if (!file.endsWith('.json')) continue;
         const nodes = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+        // A flow with a type Node-RED does not have would keep every flow from starting.
+        if (!dashboardLinked() && nodes.some((n) => String(n.type).startsWith('ui-'))) continue;
         const local = nodes.find((n) => n.type === 'sis-config');
         for (const node of nodes) {
             if (seen.has(node.id)) continue;
