@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { ObsClient, stagingKey } from '../nodes/lib/cloud/obs';
 import { SisClient } from '../nodes/lib/cloud/sis-client';
 import {
+    cpuSeconds,
     fixed,
     listArg,
     median,
@@ -35,6 +36,8 @@ const TOTAL = numberArg('total', 600);
 const INFLIGHT = numberArg('inflight', 16);
 const ROUNDS = numberArg('rounds', 5);
 const TARGETS = listArg('only', ['short', 'flash', 'tts']) as Target[];
+/** `--sides node` (e.g. with --profile): measure only some sides; ratios need all three. */
+const SIDES = listArg('sides', ['node', 'floor', 'raw']) as Side[];
 const AK = 'HWEXAMPLEAK000000001';
 const SK = 'hwExampleSecretKey0000000000000000000000';
 const PROJECT = '0123456789abcdef0123456789abcdef';
@@ -145,6 +148,8 @@ function flow(emulatorUrl: string): unknown[] {
 interface Outcome {
     wall: number;
     cpu: number;
+    /** CPU seconds of the emulator process during the run. */
+    emulator?: number;
     errors: number;
     latencies: number[];
 }
@@ -237,20 +242,28 @@ RED.nodes.registerType('bench-sink', { category: 'function', defaults: {}, input
             const nodeId = target;
             const floorId = `floor-${target}`;
             // Warm both Node-RED sides (connections, JIT) before measuring; the raw client warms itself.
-            await viaNodeRed(red.url, nodeId, target, clip, TOTAL / 2);
-            await viaNodeRed(red.url, floorId, target, clip, TOTAL / 2);
+            if (SIDES.includes('node')) await viaNodeRed(red.url, nodeId, target, clip, TOTAL / 2);
+            if (SIDES.includes('floor')) await viaNodeRed(red.url, floorId, target, clip, TOTAL / 2);
             const rounds: Record<Side, Outcome>[] = [];
             for (let r = 0; r < ROUNDS; r++) {
                 // The order rotates, so that no side always runs first or after the raw process starts.
-                const order: Side[] = (['node', 'floor', 'raw'] as Side[]).map((_, i, a) => a[(i + r) % 3]);
+                const order: Side[] = SIDES.map((_, i, a) => a[(i + r) % a.length]);
                 const round = {} as Record<Side, Outcome>;
                 for (const side of order) {
+                    const e0 = cpuSeconds(emulator.pid);
                     round[side] =
                         side === 'raw'
                             ? await viaRawClient(emulator.url, target, clipFile)
                             : await viaNodeRed(red.url, side === 'node' ? nodeId : floorId, target, clip, TOTAL);
+                    round[side].emulator = cpuSeconds(emulator.pid) - e0;
                 }
                 rounds.push(round);
+            }
+            if (SIDES.length < 3) {
+                for (const side of SIDES) {
+                    console.log(`${target} ${side}: ${spread(rounds.map((r) => (r[side].cpu / TOTAL) * 1e6), 0)} µs/input`);
+                }
+                continue;
             }
             const us = (s: Side): number[] => rounds.map((r) => (r[s].cpu / TOTAL) * 1e6);
             const ratio = (a: Side, b: Side): number[] => rounds.map((r) => r[a].cpu / r[b].cpu);
@@ -268,6 +281,9 @@ RED.nodes.registerType('bench-sink', { category: 'function', defaults: {}, input
                 'node/floor': spread(ratio('node', 'floor')),
                 'floor/raw': spread(ratio('floor', 'raw')),
                 'node/raw': spread(ratio('node', 'raw')),
+                'emulator µs/input node / floor / raw': (['node', 'floor', 'raw'] as Side[])
+                    .map((side) => fixed(median(rounds.map((r) => ((r[side].emulator ?? 0) / TOTAL) * 1e6)), 0))
+                    .join(' / '),
                 'throughput node/raw': spread(rounds.map((r) => r.raw.wall / r.node.wall)),
                 'req/s node / floor / raw': `${fixed(median(thr('node')), 0)} / ${fixed(median(thr('floor')), 0)} / ${fixed(median(thr('raw')), 0)}`,
                 'p50/p99 ms node / floor / raw': `${lat('node')} / ${lat('floor')} / ${lat('raw')}`,
