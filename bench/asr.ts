@@ -261,7 +261,12 @@ RED.nodes.registerType('bench-sink', { category: 'function', defaults: {}, input
             }
             if (SIDES.length < 3) {
                 for (const side of SIDES) {
-                    console.log(`${target} ${side}: ${spread(rounds.map((r) => (r[side].cpu / TOTAL) * 1e6), 0)} µs/input`);
+                    console.log(
+                        `${target} ${side}: ${spread(
+                            rounds.map((r) => (r[side].cpu / TOTAL) * 1e6),
+                            0,
+                        )} µs/input`,
+                    );
                 }
                 continue;
             }
