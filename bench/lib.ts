@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks: the emulator and a real Node-RED as separate processes, CPU
 // time of a process from /proc, percentiles, and a table printer.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -91,23 +91,75 @@ export async function startEmulatorProcess(args: string[] = []): Promise<Proc> {
     return { child, pid: child.pid ?? 0, url, stop: stopper(child) };
 }
 
+/**
+ * `--profile <dir>` on a bench's command line: Node.js flags that make the Node-RED process write
+ * a CPU profile (`.cpuprofile`, read with `bench/profile-summary.ts`) into `dir` when it exits.
+ */
+export function profileFlags(): string[] {
+    const i = process.argv.indexOf('--profile');
+    if (i < 0) return [];
+    const dir = path.resolve(process.argv[i + 1] ?? 'bench-results/profiles');
+    mkdirSync(dir, { recursive: true });
+    return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
+
+/**
+ * Transpiles bench modules (TypeScript files of this folder that import only Node.js built-ins,
+ * each other, `undici` and `ws`) into `dir` as CommonJS, so that a Node-RED process can load them
+ * as a node module; `undici` and `ws` resolve to the package's own copies.
+ */
+export function writeBenchModule(dir: string, files: string[]): void {
+    const ts = require('typescript') as typeof import('typescript');
+    mkdirSync(dir, { recursive: true });
+    const from = [path.join(ROOT, 'dist/nodes')];
+    for (const file of files) {
+        const source = readFileSync(path.join(__dirname, file), 'utf8');
+        let js = ts.transpileModule(source, {
+            compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+        }).outputText;
+        for (const dep of ['undici', 'ws']) {
+            js = js
+                .split(`require("${dep}")`)
+                .join(`require(${JSON.stringify(require.resolve(dep, { paths: from }))})`);
+        }
+        writeFileSync(path.join(dir, file.replace(/\.ts$/, '.js')), js);
+    }
+}
+
+export interface NodeRedOptions {
+    /** More folders of node modules, beside dist/nodes. */
+    nodesDirs?: string[];
+    /** Node.js flags for the Node-RED process (e.g. profileFlags()). */
+    flags?: string[];
+}
+
 /** A real Node-RED (the dev dependency, or NODE_RED_MODULE) loading dist/nodes. */
-export async function startNodeRed(flows: unknown[], credentials: Record<string, unknown>): Promise<Proc> {
+export async function startNodeRed(
+    flows: unknown[],
+    credentials: Record<string, unknown>,
+    options: NodeRedOptions = {},
+): Promise<Proc> {
     const port = await freePort();
     const userDir = mkdtempSync(path.join(tmpdir(), 'sis-bench-'));
+    const dirs = [path.join(ROOT, 'dist/nodes'), ...(options.nodesDirs ?? [])];
     writeFileSync(
         path.join(userDir, 'settings.js'),
         `module.exports = { uiHost: '127.0.0.1', uiPort: ${port}, userDir: ${JSON.stringify(userDir)},
-  flowFile: 'flows.json', credentialSecret: false, nodesDir: [${JSON.stringify(path.join(ROOT, 'dist/nodes'))}],
+  flowFile: 'flows.json', credentialSecret: false, nodesDir: ${JSON.stringify(dirs)},
   telemetry: { enabled: false, updateNotification: false }, diagnostics: { enabled: false, ui: false },
   editorTheme: { tours: false, projects: { enabled: false } }, logging: { console: { level: 'warn' } } };`,
     );
     writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows));
     writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));
     const red = NODE_RED_SCRIPT;
-    const child = spawn(process.execPath, [red, '--settings', path.join(userDir, 'settings.js')], {
-        stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    // BENCH_VERBOSE=1 shows Node-RED's own log.
+    const child = spawn(
+        process.execPath,
+        [...(options.flags ?? []), red, '--settings', path.join(userDir, 'settings.js')],
+        {
+            stdio: ['ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore', 'inherit'],
+        },
+    );
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/settings`, 20_000);
     return {
@@ -130,4 +182,28 @@ export function printTable(rows: Record<string, string | number>[]): void {
 
 export function fixed(n: number, digits = 2): string {
     return n.toFixed(digits);
+}
+
+/** Median of a list. */
+export function median(values: number[]): number {
+    const v = [...values].sort((a, b) => a - b);
+    return v.length === 0 ? 0 : v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+}
+
+/** `median (min–max)` of a figure over rounds. */
+export function spread(values: number[], digits = 2): string {
+    if (values.length < 2) return fixed(values[0] ?? 0, digits);
+    return `${fixed(median(values), digits)} (${fixed(Math.min(...values), digits)}–${fixed(Math.max(...values), digits)})`;
+}
+
+/** `--name value` on the command line, as a number. */
+export function numberArg(name: string, fallback: number): number {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** `--name a,b` on the command line, as a list. */
+export function listArg(name: string, fallback: string[]): string[] {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? String(process.argv[i + 1]).split(',') : fallback;
 }

@@ -175,6 +175,25 @@ describe('source tree', () => {
         }
     });
 
+    it("keeps the benchmarks' raw clients raw: they and what they import use no module of the package", () => {
+        const bench = path.join(ROOT, 'bench');
+        const raw = ['raw-asr-client.ts', 'raw-stream-client.ts', 'raw-signing.ts', 'stream-pace.ts', 'floor-rest.ts'];
+        const seen = new Set<string>();
+        const wrong: string[] = [];
+        const visit = (file: string): void => {
+            if (seen.has(file)) return;
+            seen.add(file);
+            for (const spec of relativeImports(file)) {
+                const target = path.resolve(path.dirname(file), spec);
+                if (path.dirname(target) !== bench) wrong.push(`${rel(file)} imports ${spec}`);
+                else visit(`${target}.ts`);
+            }
+        };
+        for (const f of raw) visit(path.join(bench, f));
+        assert.ok(seen.size >= raw.length);
+        assert.deepEqual(wrong, []);
+    });
+
     it('stands alone: no file reads or cites anything beside the repository', () => {
         // Built from parts so this file does not match itself.
         const outside = new RegExp(['\\.\\./shared', 'sis-api\\/', 'CONTRACT\\.md'].join('|'));

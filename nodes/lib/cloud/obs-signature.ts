@@ -116,7 +116,11 @@ export function encodeObsKey(key: string): string {
     return key.split('/').map(encodeSegment).join('/');
 }
 
+/** A segment that encoding leaves as it is (the common case: staging keys). */
+const ALL_UNRESERVED = /^[A-Za-z0-9\-_.~]*$/;
+
 function encodeSegment(segment: string): string {
+    if (ALL_UNRESERVED.test(segment)) return segment;
     let out = '';
     for (const ch of segment) {
         if (UNRESERVED.test(ch)) {

@@ -19,12 +19,20 @@ export interface SignableRequest {
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const ALGORITHM = 'SDK-HMAC-SHA256';
 
-/** `YYYYMMDDTHHMMSSZ` in UTC. */
+let lastDateSecond = Number.NaN;
+let lastDateText = '';
+
+/** `YYYYMMDDTHHMMSSZ` in UTC (the text of the last second is kept: requests come many a second). */
 export function sdkDate(date: Date): string {
-    return date
-        .toISOString()
-        .replace(/[-:]/g, '')
-        .replace(/\.\d{3}/, '');
+    const second = Math.floor(date.getTime() / 1000);
+    if (second !== lastDateSecond) {
+        lastDateText = date
+            .toISOString()
+            .replace(/[-:]/g, '')
+            .replace(/\.\d{3}/, '');
+        lastDateSecond = second;
+    }
+    return lastDateText;
 }
 
 /** RFC 3986: keep unreserved characters, `%XX` (upper case) for every other UTF-8 byte. */
@@ -40,8 +48,12 @@ function safeDecode(part: string): string {
     }
 }
 
+const PLAIN_PATH = /^[A-Za-z0-9\-_.~/]*$/;
+
 /** Each segment decoded then re-encoded; always ends with `/` (only in the canonical form). */
 export function canonicalUri(pathname: string): string {
+    // Unreserved characters and `/` only (the usual SIS path): decoding and encoding change nothing.
+    if (PLAIN_PATH.test(pathname)) return pathname.endsWith('/') ? pathname : `${pathname}/`;
     const encoded = pathname
         .split('/')
         .map((segment) => encodeRfc3986(safeDecode(segment)))

@@ -45,6 +45,8 @@ export interface SisCall {
     query?: Record<string, QueryValue>;
     /** JSON body (serialised once; the exact bytes are what gets signed). */
     json?: unknown;
+    /** Or the JSON body already serialised (a large body built without a second copy). */
+    jsonBytes?: Buffer;
     /** Whether repeating it is harmless (recognition, synthesis, queries: yes; job submission: no). */
     idempotent: boolean;
     signal?: AbortSignal;
@@ -235,7 +237,7 @@ export class SisClient {
         method: string,
         url: URL,
         headers: Record<string, string>,
-        body: string | undefined,
+        body: Buffer | string | undefined,
         projectId: string,
         token: TokenSource,
     ): Promise<Record<string, string>> {
@@ -267,7 +269,7 @@ export class SisClient {
             `/v1/${encodeURIComponent(projectId)}${call.path}`,
             buildQuery(call.query ?? {}),
         );
-        const body = call.json === undefined ? undefined : JSON.stringify(call.json);
+        const body = call.jsonBytes ?? (call.json === undefined ? undefined : JSON.stringify(call.json));
         const baseHeaders = { 'content-type': 'application/json' };
         const res = await this.http.send({
             method: call.method,

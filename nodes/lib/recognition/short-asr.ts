@@ -79,6 +79,27 @@ export function prepareShortAudio(audio: Buffer, property: string, requested: st
     return format;
 }
 
+/** Characters of the base64 text of `bytes` bytes. */
+function base64Length(bytes: number): number {
+    return Math.ceil(bytes / 3) * 4;
+}
+
+/**
+ * `{"config":{…},"data":"<base64>"}` as bytes, encoded once: the base64 text needs no JSON
+ * escaping, so it is written into the body as it is instead of going through JSON.stringify
+ * (which would scan and copy it once more, and leave a string to convert again for the hash and
+ * the socket).
+ */
+export function shortAudioBody(config: Record<string, string | number>, audio: Buffer): Buffer {
+    const head = `{"config":${JSON.stringify(config)},"data":"`;
+    const headBytes = Buffer.byteLength(head);
+    const body = Buffer.allocUnsafe(headBytes + base64Length(audio.length) + 2);
+    body.write(head, 0, 'utf8');
+    const end = headBytes + body.write(audio.toString('base64'), headBytes, 'latin1');
+    body.write('"}', end, 'latin1');
+    return body;
+}
+
 export function attachShortAsr(RED: NodeAPI, user: UserNode, settings: Record<string, unknown>): void {
     const output: OutputMode = settings.output === 'single' ? 'single' : 'sentences';
     user.onInput(async ({ msg, send, signal, client }: InputContext) => {
@@ -94,10 +115,10 @@ export function attachShortAsr(RED: NodeAPI, user: UserNode, settings: Record<st
             if (err instanceof AudioFormatError) throw invalidInput(err.message);
             throw err;
         }
-        const data = audio.toString('base64');
-        if (data.length > SHORT_AUDIO_MAX_BASE64_CHARS) {
+        const encoded = base64Length(audio.length);
+        if (encoded > SHORT_AUDIO_MAX_BASE64_CHARS) {
             throw invalidInput(
-                `the audio is ${data.length} characters once encoded; at most ${SHORT_AUDIO_MAX_BASE64_CHARS} are allowed`,
+                `the audio is ${encoded} characters once encoded; at most ${SHORT_AUDIO_MAX_BASE64_CHARS} are allowed`,
             );
         }
         user.status.begin();
@@ -106,7 +127,7 @@ export function attachShortAsr(RED: NodeAPI, user: UserNode, settings: Record<st
         const res = await client.call<ShortAudioResponse>({
             method: 'POST',
             path: '/asr/short-audio',
-            json: { config: { audio_format: format, property, ...rest }, data },
+            jsonBytes: shortAudioBody({ audio_format: format, property, ...rest }, audio),
             idempotent: true,
             signal,
             what: 'short-audio recognition',

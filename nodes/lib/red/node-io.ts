@@ -26,14 +26,34 @@ export function reportLateError(node: Node, msg: NodeMessage, err: unknown): Sis
 /** Status text keys live in the config node's catalog, shared by every node of the package. */
 const NS = 'sis-config.status.';
 
+/** Translated status texts kept per node; past this many the cache starts again. */
+const MAX_LABELS = 64;
+
 /** Short, secret-free status: blue dot while requests run, then the outcome. */
 export class StatusTracker {
     private inflight = 0;
+    /**
+     * Translated texts by key and substitutions: a status is set twice per message, and a look-up
+     * in the runtime's catalog costs more than the rest of a short request's own work.
+     */
+    private readonly labels = new Map<string, string>();
 
     constructor(
         private readonly node: Node,
-        private readonly t: Translate,
+        private readonly translate: Translate,
     ) {}
+
+    private t(key: string, subs?: Record<string, string | number>): string {
+        let id = key;
+        if (subs) for (const k in subs) id += `\u0000${k}=${subs[k]}`;
+        let text = this.labels.get(id);
+        if (text === undefined) {
+            text = this.translate(key, subs);
+            if (this.labels.size >= MAX_LABELS) this.labels.clear();
+            this.labels.set(id, text);
+        }
+        return text;
+    }
 
     begin(key = 'requesting', subs?: Record<string, string | number>): void {
         this.inflight++;
@@ -53,7 +73,7 @@ export class StatusTracker {
     fail(err: unknown): void {
         this.inflight = Math.max(0, this.inflight - 1);
         const code = err instanceof SisError ? err.code : 'ERROR';
-        this.node.status({ fill: 'red', shape: 'ring', text: shortReason(code, this.t) });
+        this.node.status({ fill: 'red', shape: 'ring', text: shortReason(code, (k, s) => this.t(k, s)) });
     }
 
     show(

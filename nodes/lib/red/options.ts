@@ -52,11 +52,31 @@ function validate(name: string, spec: OptionSpec, raw: unknown, origin: string):
     }
 }
 
+/** Settings resolved without `msg.sis`, per settings object and specs (settings are fixed for a node's life). */
+const resolvedSettings = new WeakMap<object, WeakMap<OptionSpecs, OptionValues>>();
+
 /**
  * The node's settings with `msg.sis` applied on top (the contract's documented override). Keys
  * this node does not use are ignored, so one `msg.sis` can travel through several SIS nodes.
+ * Without `msg.sis`, valid settings are resolved once per settings object; the caller gets a copy.
  */
 export function resolveOptions(specs: OptionSpecs, nodeValues: Record<string, unknown>, msgSis: unknown): OptionValues {
+    if (msgSis === undefined) {
+        let bySpecs = resolvedSettings.get(nodeValues);
+        const cached = bySpecs?.get(specs);
+        if (cached) return { ...cached };
+        const out = resolveWith(specs, nodeValues, undefined);
+        if (!bySpecs) {
+            bySpecs = new WeakMap();
+            resolvedSettings.set(nodeValues, bySpecs);
+        }
+        bySpecs.set(specs, { ...out });
+        return out;
+    }
+    return resolveWith(specs, nodeValues, msgSis);
+}
+
+function resolveWith(specs: OptionSpecs, nodeValues: Record<string, unknown>, msgSis: unknown): OptionValues {
     if (msgSis !== undefined && (msgSis === null || typeof msgSis !== 'object' || Array.isArray(msgSis))) {
         throw invalidInput('msg.sis must be an object');
     }

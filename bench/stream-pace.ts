@@ -1,0 +1,99 @@
+// What the stream bench's client processes share (bench/stream.ts for the session layer,
+// bench/raw-stream-client.ts for the raw ws clients): the audio, the pacing loop, the report and
+// the bench's own signed WebSocket handshake. Imports no module of the package.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { signSdk } from './raw-signing';
+
+export const ROOT = path.resolve(__dirname, '..');
+/** 40 ms of 16 kHz 16-bit mono. */
+export const CHUNK = 1280;
+export const PROJECT = '0123456789abcdef0123456789abcdef';
+export const AK = 'HWEXAMPLEAK000000001';
+export const SK = 'hwExampleSecretKey0000000000000000000000';
+export const START_CONFIG = { audio_format: 'pcm16k16bit', property: 'chinese_16k_common', add_punc: 'yes' };
+
+export interface RawArgs {
+    url: string;
+    sessions: number;
+    seconds: number;
+    /** Seconds from the start before chunks are timed. */
+    warmup: number;
+    /** `raw`: plain ws clients; `layer`: the node's session layer (StreamSession), without Node-RED. */
+    kind: 'raw' | 'layer';
+    /** Time each chunk from feed to its last byte handed to the socket (a run of its own). */
+    timing?: boolean;
+}
+
+export interface RawReport {
+    results: number;
+    errors: number;
+    chunks: number;
+    heapBefore: number;
+    heapDuring: number;
+    /** Chunk-in to last byte handed over, ms, sorted (timing runs). */
+    lat?: number[];
+}
+
+/** Speech with pauses (both fixtures, looped), so that continue-stream closes sentences regularly. */
+export function benchAudio(): Buffer {
+    return Buffer.concat([
+        readFileSync(path.join(ROOT, 'test/fixtures/en_16k.pcm')),
+        readFileSync(path.join(ROOT, 'test/fixtures/zh_16k.pcm')),
+    ]);
+}
+
+export function heapNow(): number {
+    global.gc?.();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.external;
+}
+
+export function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * URL and headers of a continue-stream WebSocket handshake signed with the bench's own signing
+ * (host and x-sdk-date signed; the Host header itself is left to the WebSocket library).
+ */
+export function rawHandshake(emulatorUrl: string): { url: string; headers: Record<string, string> } {
+    const http = new URL(emulatorUrl);
+    const p = `/v1/${PROJECT}/rasr/continue-stream`;
+    const { host: _host, ...headers } = signSdk('GET', http.host, p, '', {}, undefined, { ak: AK, sk: SK });
+    return { url: `ws://${http.host}${p}`, headers };
+}
+
+/**
+ * Hands each session its next chunk of `audio` every 40 ms (a quarter of the sessions every
+ * 10 ms, as the driver in Node-RED does) for `args.seconds`; memory is sampled two thirds in.
+ */
+export function pace(
+    args: RawArgs,
+    audio: Buffer,
+    report: RawReport,
+    feed: (i: number, chunk: Buffer, timed: boolean) => void,
+): Promise<void> {
+    const offsets = Array.from({ length: args.sessions }, (_, i) => ((i * 7919 * 2) % (audio.length - CHUNK)) & ~1);
+    const t0 = Date.now();
+    let tick = 0;
+    return new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+            const due = Math.floor((Date.now() - t0) / 10);
+            const timed = Date.now() - t0 >= args.warmup * 1000;
+            for (; tick < due; tick++) {
+                for (let i = tick % 4; i < args.sessions; i += 4) {
+                    if (offsets[i] + CHUNK > audio.length) offsets[i] = 0;
+                    feed(i, audio.subarray(offsets[i], offsets[i] + CHUNK), timed);
+                    offsets[i] += CHUNK;
+                    report.chunks++;
+                }
+            }
+            if (report.heapDuring === 0 && Date.now() - t0 >= (args.seconds * 2000) / 3) report.heapDuring = heapNow();
+            if (Date.now() - t0 >= args.seconds * 1000) {
+                clearInterval(timer);
+                resolve();
+            }
+        }, 5);
+    });
+}
