@@ -320,6 +320,21 @@ describe(`sis-job-asr on Node-RED ${nodeRedVersion()}`, function () {
         assert.equal(typeof (silence.sis_result as { job_id: string }).job_id, 'string');
     });
 
+    it('writes each sentence to the chosen msg property when the job ends', async () => {
+        const h = await harness(emu, 'sis-job-asr', { ...base, outputField: 'transcript.text' });
+        h.send({ payload: zh, topic: 'meeting' });
+        const msgs = await h.outputs(2);
+        assert.deepEqual(
+            msgs.map((m) => (m.transcript as { text: string }).text),
+            transcript('zh_16k.wav'),
+        );
+        for (const m of msgs) {
+            assert.equal(m.payload, undefined, 'the kept input had no payload to restore');
+            assert.equal(m.topic, 'meeting');
+            assert.ok(m.parts, 'the sentences still join');
+        }
+    });
+
     it('sentence mode: no speech sends nothing and says so in the status', async () => {
         const h = await harness(emu, 'sis-job-asr', base);
         h.send({ payload: fixture('silence_16k.wav') });

@@ -515,12 +515,12 @@ export class JobTracker implements CallbackTarget {
         const clone = (m: NodeMessage): NodeMessage => this.RED.util.cloneMessage(m);
         const output = this.opts.output;
         if (output === 'single') {
-            this.user.node.send(singleMessage(clone(input), sentences, meta));
+            this.user.sendLater(singleMessage(clone(input), sentences, meta));
         } else if (output === 'srt' || output === 'vtt') {
             const filename = subtitleFilename({ filename: job.record.source_name }, output);
-            this.user.node.send(subtitleMessage(clone(input), sentences, meta, output, filename, this.opts.subtitles));
+            this.user.sendLater(subtitleMessage(clone(input), sentences, meta, output, filename, this.opts.subtitles));
         } else if (sentences.length > 0) {
-            this.user.node.send([sentenceMessages(input, sentences, meta, clone)]);
+            this.user.sendLater([sentenceMessages(input, sentences, meta, clone)]);
         }
     }
 

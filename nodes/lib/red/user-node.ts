@@ -126,6 +126,15 @@ export class UserNode {
         };
     }
 
+    /**
+     * Sends results that come after the input's handler finished (a job's, followed in the
+     * background), with the result moved to the output property as `send` in a handler does. The
+     * kept input message holds no payload (Buffers are not kept), so none is restored.
+     */
+    sendLater(out: Parameters<SendFn>[0]): void {
+        this.placing((m) => this.node.send(m), { had: false, payload: undefined })(out);
+    }
+
     /** Runs when the node closes, before it lets go of its config node. */
     onClose(hook: (removed: boolean) => Promise<void> | void): void {
         this.closeHooks.push(hook);
