@@ -1,5 +1,5 @@
 // Transcript registry. Audio is known under several keys:
-//  - the SHA-256 of its bytes (hex), what the brief contract promises;
+//  - the SHA-256 of its bytes (hex), as `register` and the admin API take it;
 //  - for WAV files, one fingerprint per channel (see fingerprint.ts) with that channel's share of
 //    the sentences, so the same speech arriving as raw PCM, or streamed over a WebSocket, still
 //    finds its transcript. Hashing decoded samples rather than bytes is what makes that work.
