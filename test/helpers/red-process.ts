@@ -153,7 +153,11 @@ export async function startRed(opts: RedProcessOptions = {}): Promise<RedProcess
         deploy: async (flow, type = 'full') => {
             // The admin API answers before the flows have started: wait for the runtime's log line
             // (in English, or in Chinese with `lang: 'zh-CN'`).
-            const started = (): number => text.split(/Started flows|流程已启动/).length;
+            const started = (): number => text.split(/Started flows|流程已启动/).length - 1;
+            // The runtime's first start (of the flows it had) may still be under way: wait for it,
+            // or its log line would be taken for this deploy's.
+            const first = Date.now() + 10_000;
+            while (started() === 0 && Date.now() < first) await delay(20);
             const before = started();
             await call('POST', '/flows', flow, { 'Node-RED-Deployment-Type': type });
             const end = Date.now() + 10_000;
