@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { configFor, type Emulator, routeLog, startCanaryEmulator } from '../helpers/emulator';
 import { fixture, transcript } from '../helpers/fixtures';
-import { harness } from '../helpers/flow';
+import { type Harness, harness } from '../helpers/flow';
 import { asFlow, deploy, helper, nodeRedVersion } from '../helpers/nr';
 import {
     REDIS_PASSWORD,
@@ -57,6 +57,14 @@ describe(`sis-job-asr with shared state in Redis, one runtime (Node-RED ${nodeRe
         credentials: { redisUsername: REDIS_USER, redisPassword: REDIS_PASSWORD },
     });
 
+    /** A harness whose configuration's Redis connection is up, so jobs are recorded as they start. */
+    async function sharedHarness(props: Record<string, unknown> = base): Promise<Harness> {
+        const h = await harness(emu, 'sis-job-asr', props, shared());
+        const cfg = helper.getNode('cfg') as unknown as { sharedState?: { ready: boolean } };
+        await until(() => (cfg.sharedState?.ready ? true : undefined), 10_000);
+        return h;
+    }
+
     function staged(): string[] {
         return [...(emu.ctx.obs.get(emu.account.bucket)?.keys() ?? [])].filter((k) => k.startsWith('node-red/'));
     }
@@ -77,7 +85,7 @@ describe(`sis-job-asr with shared state in Redis, one runtime (Node-RED ${nodeRe
     it('records the job in Redis (never the audio or a secret), answers once, and leaves only its mark', async () => {
         // Long enough for the record to be read while the job runs, even on a loaded machine.
         emu.ctx.limits.jobDelayMs = 1500;
-        const h = await harness(emu, 'sis-job-asr', base, shared());
+        const h = await sharedHarness();
         h.send({ payload: zh, topic: 'shared', keep: { room: 'B' }, bytes: Buffer.from('x') });
         const [complete] = await h.completions(1);
         const jobId = (complete.sis_result as { job_id: string }).job_id;
@@ -169,7 +177,7 @@ describe(`sis-job-asr with shared state in Redis, one runtime (Node-RED ${nodeRe
 
     it('cancel ends the job for every instance; a deleted node abandons its jobs', async () => {
         emu.ctx.limits.jobDelayMs = 1500;
-        const h = await harness(emu, 'sis-job-asr', base, shared());
+        const h = await sharedHarness();
         h.send({ payload: zh });
         h.send({ payload: zh });
         const [a, b] = (await h.completions(2)).map((m) => (m.sis_result as { job_id: string }).job_id);
