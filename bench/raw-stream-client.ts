@@ -3,11 +3,26 @@
 // the same pace. Imports no module of the package (a test checks this). Prints READY when every
 // session is started, then DONE and its report.
 import { WebSocket } from 'ws';
-import { benchAudio, heapNow, pace, type RawArgs, type RawReport, rawHandshake, START_CONFIG } from './stream-pace';
+import {
+    benchAudio,
+    heapBaseline,
+    pace,
+    type RawArgs,
+    type RawReport,
+    rawHandshake,
+    START_CONFIG,
+} from './stream-pace';
 
 async function main(args: RawArgs): Promise<void> {
     const audio = benchAudio();
-    const report: RawReport = { results: 0, errors: 0, chunks: 0, heapBefore: heapNow(), heapDuring: 0 };
+    const report: RawReport = {
+        results: 0,
+        errors: 0,
+        chunks: 0,
+        heapBefore: await heapBaseline(),
+        heapDuring: 0,
+        heapSamples: [],
+    };
     const lat: number[] = [];
     const sockets = await Promise.all(
         Array.from({ length: args.sessions }, async () => {

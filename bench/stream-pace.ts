@@ -29,8 +29,12 @@ export interface RawReport {
     results: number;
     errors: number;
     chunks: number;
+    /** Median of BASE_SAMPLES readings before the sessions open (see `heapNow`). */
     heapBefore: number;
+    /** Median of the readings at MEMORY_AT (see `heapNow`). */
     heapDuring: number;
+    /** Every reading at MEMORY_AT, in order. */
+    heapSamples: number[];
     /** Chunk-in to last byte handed over, ms, sorted (timing runs). */
     lat?: number[];
 }
@@ -43,10 +47,38 @@ export function benchAudio(): Buffer {
     ]);
 }
 
+/**
+ * Moments of a run, as fractions of its length, at which memory is read: spread over the steady
+ * part (every session connected and streaming, none ended yet), so that the median does not
+ * depend on where one sample falls relative to the sentence ends. Every side reads at the same
+ * moments, so the forced collections cost each side the same CPU.
+ */
+export const MEMORY_AT = [0.4, 0.5, 0.6, 0.7, 0.8, 0.9] as const;
+/** Readings taken for a baseline (their median). */
+export const BASE_SAMPLES = 3;
+
+/** Heap used + external memory after a full collection. */
 export function heapNow(): number {
     global.gc?.();
     const m = process.memoryUsage();
     return m.heapUsed + m.external;
+}
+
+export function median(values: readonly number[]): number {
+    const v = [...values].sort((a, b) => a - b);
+    if (v.length === 0) return 0;
+    const mid = v.length >> 1;
+    return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+/** The median of BASE_SAMPLES readings a little apart (the baseline of a run). */
+export async function heapBaseline(): Promise<number> {
+    const readings: number[] = [];
+    for (let i = 0; i < BASE_SAMPLES; i++) {
+        if (i > 0) await sleep(100);
+        readings.push(heapNow());
+    }
+    return median(readings);
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -66,7 +98,7 @@ export function rawHandshake(emulatorUrl: string): { url: string; headers: Recor
 
 /**
  * Hands each session its next chunk of `audio` every 40 ms (a quarter of the sessions every
- * 10 ms, as the driver in Node-RED does) for `args.seconds`; memory is sampled two thirds in.
+ * 10 ms, as the driver in Node-RED does) for `args.seconds`; memory is read at MEMORY_AT.
  */
 export function pace(
     args: RawArgs,
@@ -89,9 +121,11 @@ export function pace(
                     report.chunks++;
                 }
             }
-            if (report.heapDuring === 0 && Date.now() - t0 >= (args.seconds * 2000) / 3) report.heapDuring = heapNow();
+            const next = MEMORY_AT[report.heapSamples.length];
+            if (next !== undefined && Date.now() - t0 >= next * args.seconds * 1000) report.heapSamples.push(heapNow());
             if (Date.now() - t0 >= args.seconds * 1000) {
                 clearInterval(timer);
+                report.heapDuring = median(report.heapSamples);
                 resolve();
             }
         }, 5);

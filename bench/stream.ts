@@ -4,7 +4,7 @@
 // node.receive()) that writes each chunk as one frame to an already open raw `ws` socket; and raw
 // `ws` clients in a plain Node.js process (bench/raw-stream-client.ts, the bench's own signing).
 // Run: `npm run build && npx tsx bench/stream.ts [--sessions 100] [--seconds 10] [--rounds 3]
-// [--layer] [--harness] [--profile <dir>]`.
+// [--layer] [--harness] [--profile <dir>] [--snapshot <dir>]`.
 //
 // Processes: the emulator, Node-RED and the raw clients each run in their own process, so CPU
 // time is read per process from /proc. In Node-RED one module (written to a temporary folder and
@@ -12,7 +12,9 @@
 // chunk from the moment it goes in to the moment its LAST byte is handed to the socket (a wrapper
 // of the `ws` module's send(), the instance the nodes use, counts the bytes of each socket).
 // `--layer` adds the node's session layer alone (StreamSessions in a plain process), `--harness`
-// the driver feeding a change node with no rules.
+// the driver feeding a change node with no rules. `--snapshot <dir>` writes heap snapshots of
+// Node-RED (before the first node run and in its middle) for bench/heap-summary.ts; a snapshot
+// stops the process for seconds, so use it with `--rounds 1` and not for the CPU figures.
 //
 // Over 500 lines because the node, the floor and the raw clients share one pacing loop, one set-up
 // and one report, which must stay identical across the three sides.
@@ -41,9 +43,12 @@ import {
 } from './lib';
 import {
     AK,
+    BASE_SAMPLES,
     benchAudio,
     CHUNK,
-    heapNow,
+    heapBaseline,
+    MEMORY_AT,
+    median,
     PROJECT,
     pace,
     type RawArgs,
@@ -70,10 +75,13 @@ const WARMUP_S = 3;
 
 function probeModule(audioFile: string): string {
     const wsPath = require.resolve('ws', { paths: [path.join(ROOT, 'dist/nodes')] });
+    const wsConnect = path.join(ROOT, 'dist/nodes/lib/cloud/ws-connect.js');
     return `
 const { readFileSync } = require('node:fs');
 const { performance } = require('node:perf_hooks');
+const v8 = require('node:v8');
 const ws = require(${JSON.stringify(wsPath)});
+const { openSocketCount } = require(${JSON.stringify(wsConnect)});
 const audio = readFileSync(${JSON.stringify(audioFile)});
 const CHUNK = ${CHUNK};
 const TARGETS = { stream: 'asr', noop: 'noop', floor: 'floor' };
@@ -168,16 +176,20 @@ module.exports = function (RED) {
             }
         }, 5);
     });
+    // Memory after a full collection, and the WebSockets still open (the node's, counted by the
+    // package, and the floor's): a baseline waits for them to close. ?snapshot=<file> writes a heap snapshot.
     RED.httpAdmin.get('/bench-probe', (req, res) => {
         if (req.query.gc && global.gc) global.gc();
-        res.json({ memory: process.memoryUsage() });
+        const memory = process.memoryUsage();
+        if (typeof req.query.snapshot === 'string') v8.writeHeapSnapshot(req.query.snapshot);
+        res.json({ memory, sockets: openSocketCount() + floor.open });
     });
     RED.nodes.registerType('bench-probe', function (config) {
         RED.nodes.createNode(this, config);
     });
     // The floor: the least any node could do with each chunk, i.e. the raw clients' work (one
     // binary frame per chunk on an already open socket) in a minimal node fed the same way.
-    const floor = { sockets: new Map(), results: 0, errors: 0, ended: [] };
+    const floor = { sockets: new Map(), results: 0, errors: 0, ended: [], open: 0 };
     RED.nodes.registerType('bench-raw-ws', function (config) {
         RED.nodes.createNode(this, config);
         this.on('input', (msg, _send, done) => {
@@ -193,6 +205,8 @@ module.exports = function (RED) {
         floor.ended = [];
         Promise.all(req.body.map(({ session, url, headers, config }) => new Promise((resolve, reject) => {
             const socket = new ws.WebSocket(url, { headers, perMessageDeflate: false });
+            floor.open++;
+            socket.once('close', () => floor.open--);
             floor.ended.push(new Promise((ended) => {
                 socket.on('message', (data, binary) => {
                     if (binary) return;
@@ -334,9 +348,50 @@ RED.nodes.registerType('bench-sink', { category: 'function', defaults: {}, input
     };
 }
 
-async function memoryOf(red: Red): Promise<number> {
-    const m = (await (await fetch(`${red.url}/bench-probe?gc=1`)).json()) as { memory: NodeJS.MemoryUsage };
-    return m.memory.heapUsed + m.memory.external;
+interface Probe {
+    memory: NodeJS.MemoryUsage;
+    sockets: number;
+}
+
+async function probe(red: Red, snapshot?: string): Promise<Probe> {
+    const query = snapshot ? `&snapshot=${encodeURIComponent(snapshot)}` : '';
+    return (await (await fetch(`${red.url}/bench-probe?gc=1${query}`)).json()) as Probe;
+}
+
+/** Heap used + external memory of Node-RED after a full collection. */
+async function memoryOf(red: Red, snapshot?: string): Promise<number> {
+    const { memory } = await probe(red, snapshot);
+    return memory.heapUsed + memory.external;
+}
+
+/**
+ * The baseline of a run: once the WebSockets of the runs before it are closed (the node keeps a
+ * finished session's connection idle for a while, for the next session of the same key), the
+ * median of BASE_SAMPLES readings.
+ */
+async function baselineOf(red: Red): Promise<number> {
+    const end = Date.now() + 20_000;
+    while ((await probe(red)).sockets > 0 && Date.now() < end) await sleep(250);
+    const readings: number[] = [];
+    for (let i = 0; i < BASE_SAMPLES; i++) {
+        if (i > 0) await sleep(100);
+        readings.push(await memoryOf(red, i === 0 ? snapshotFile('before') : undefined));
+    }
+    return median(readings);
+}
+
+const SNAPSHOT_DIR = (() => {
+    const i = process.argv.indexOf('--snapshot');
+    return i > 0 ? path.resolve(process.argv[i + 1]) : undefined;
+})();
+let snapshotsLeft = SNAPSHOT_DIR ? 2 : 0;
+
+/** Where the next heap snapshot goes (the first baseline's, then the first node run's), if asked for. */
+function snapshotFile(name: 'before' | 'during'): string | undefined {
+    if (!SNAPSHOT_DIR || snapshotsLeft === 0 || (name === 'during') !== (snapshotsLeft === 1)) return undefined;
+    snapshotsLeft--;
+    mkdirSync(SNAPSHOT_DIR, { recursive: true });
+    return path.join(SNAPSHOT_DIR, `stream-${name}.heapsnapshot`);
 }
 
 interface Window {
@@ -368,7 +423,7 @@ async function viaNodeRed(
     red: Red,
     target: 'stream' | 'noop' | 'floor',
     timing: boolean,
-): Promise<{ window: Window; report: DriverReport; heap: number; rss: number }> {
+): Promise<{ window: Window; report: DriverReport; heap: number; samples: number[]; rss: number }> {
     const started = Date.now();
     const reply = fetch(`${red.url}/bench-start`, {
         method: 'POST',
@@ -376,12 +431,17 @@ async function viaNodeRed(
         body: JSON.stringify({ sessions: SESSIONS, seconds: SECONDS, target, timing, warmup: WARMUP_S }),
     }).then(async (r) => (await r.json()) as DriverReport);
     const window = cpuWindow(red.pid, started);
-    // Memory at steady state, two thirds into the run, after a full collection.
-    await sleep(Math.max(0, started + (SECONDS * 2000) / 3 - Date.now()));
-    const heap = await memoryOf(red);
-    const rss = rssBytes(red.pid);
+    // Memory at steady state, each reading after a full collection; RSS at the middle one.
+    const samples: number[] = [];
+    let rss = 0;
+    for (const at of MEMORY_AT) {
+        await sleep(Math.max(0, started + at * SECONDS * 1000 - Date.now()));
+        const middle = samples.length === MEMORY_AT.length >> 1;
+        samples.push(await memoryOf(red, target === 'stream' && middle ? snapshotFile('during') : undefined));
+        if (middle) rss = rssBytes(red.pid);
+    }
     const [w, report] = await Promise.all([window, reply]);
-    return { window: w, report, heap, rss };
+    return { window: w, report, heap: median(samples), samples, rss };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -399,7 +459,14 @@ async function layerClients(args: RawArgs): Promise<void> {
         iamEndpoint: args.url,
         credentials: { ak: AK, sk: SK },
     });
-    const report: RawReport = { results: 0, errors: 0, chunks: 0, heapBefore: heapNow(), heapDuring: 0 };
+    const report: RawReport = {
+        results: 0,
+        errors: 0,
+        chunks: 0,
+        heapBefore: await heapBaseline(),
+        heapDuring: 0,
+        heapSamples: [],
+    };
     let started = 0;
     let finished = 0;
     const host: SessionHost = {
@@ -485,7 +552,9 @@ async function viaFloor(
     red: Red,
     emulatorUrl: string,
     timing = false,
-): Promise<{ run: Awaited<ReturnType<typeof viaNodeRed>>; results: number; errors: number }> {
+): Promise<{ run: Awaited<ReturnType<typeof viaNodeRed>>; base: number; results: number; errors: number }> {
+    // The floor's baseline comes before its sockets open: they are what it costs per session.
+    const base = timing ? 0 : await baselineOf(red);
     const sockets = Array.from({ length: SESSIONS }, (_, i) => ({
         session: `s${i}`,
         config: START_CONFIG,
@@ -502,7 +571,7 @@ async function viaFloor(
         results: number;
         errors: number;
     };
-    return { run, ...closed };
+    return { run, base, ...closed };
 }
 
 interface Round {
@@ -513,6 +582,7 @@ interface Round {
     layer?: number;
     nodeHeap: number;
     nodeRss: number;
+    floorHeap: number;
     rawHeap: number;
     layerHeap?: number;
     counts: string;
@@ -540,9 +610,7 @@ async function main(): Promise<void> {
             // The order of node and floor alternates from round to round.
             let floor: Awaited<ReturnType<typeof viaFloor>> | undefined;
             if (r % 2 === 1) floor = await viaFloor(red, emulator.url);
-            // Idle sockets of the node's last sessions close after its idle timeout (10 s).
-            await sleep(500);
-            const base = await memoryOf(red);
+            const base = await baselineOf(red);
             const stream = await viaNodeRed(red, 'stream', false);
             if (r % 2 === 0) floor = await viaFloor(red, emulator.url);
             const raw = await viaClients(emulator.url, 'raw');
@@ -556,6 +624,7 @@ async function main(): Promise<void> {
                 layer: layer && rate(layer.window),
                 nodeHeap: (stream.heap - base) / SESSIONS,
                 nodeRss: (stream.rss - idleRss) / SESSIONS,
+                floorHeap: (f.run.heap - f.base) / SESSIONS,
                 rawHeap: (raw.report.heapDuring - raw.report.heapBefore) / SESSIONS,
                 layerHeap: layer && (layer.report.heapDuring - layer.report.heapBefore) / SESSIONS,
                 counts:
@@ -614,6 +683,7 @@ async function main(): Promise<void> {
             }),
             row('memory per session, heap + external (KiB)', {
                 node: over((r) => r.nodeHeap, 1, 1 / 1024),
+                floor: over((r) => r.floorHeap, 1, 1 / 1024),
                 raw: over((r) => r.rawHeap, 1, 1 / 1024),
                 'session layer alone': LAYER ? over((r) => r.layerHeap, 1, 1 / 1024) : '',
                 goal: '< 64',
@@ -626,6 +696,11 @@ async function main(): Promise<void> {
                 (HARNESS ? `; harness alone (driver into a no-op node): ${over((r) => r.harness, 3)} cores` : ''),
         );
         for (const r of rounds) console.log(r.counts);
+        const kib = (v: number): string => fixed(v / 1024, 1);
+        for (const [i, r] of rounds.entries())
+            console.log(
+                `memory per session, round ${i + 1} (KiB): node ${kib(r.nodeHeap)}, floor ${kib(r.floorHeap)}, raw ${kib(r.rawHeap)}`,
+            );
         console.log(
             `latency runs: node ${timedNode.report.lat.length} chunks timed (${timedNode.report.late} never fully handed over), ` +
                 `floor ${timedFloor.run.report.lat.length} (${timedFloor.run.report.late}), raw ${timedRaw.report.lat?.length ?? 0}`,
