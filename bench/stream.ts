@@ -27,6 +27,7 @@ import { SisClient } from '../nodes/lib/cloud/sis-client';
 import { AUDIO_BLOCK_BYTES, BlockPool } from '../nodes/lib/stream/frames';
 import { AudioIntake } from '../nodes/lib/stream/intake';
 import { startOptions } from '../nodes/lib/stream/options';
+import { REPLAY_BLOCK_BYTES } from '../nodes/lib/stream/replay';
 import { type SessionHost, type SessionLimits, StreamSession } from '../nodes/lib/stream/session';
 import { NODE_RED_SCRIPT } from '../test/helpers/node-red-runtime';
 import {
@@ -496,8 +497,9 @@ async function layerClients(args: RawArgs): Promise<void> {
         replyTimeoutMs: 15_000,
         idleMs: 10_000,
     };
-    // Spare blocks shared as in the node: about half a second of audio per session.
-    const blocks = new BlockPool(AUDIO_BLOCK_BYTES, () => 8 + 2 * args.sessions);
+    // Spare blocks shared as in the node.
+    const blocks = new BlockPool(AUDIO_BLOCK_BYTES, () => 4 + (args.sessions >> 2));
+    const replayBlocks = new BlockPool(REPLAY_BLOCK_BYTES, () => 4 + args.sessions);
     const sessions = Array.from(
         { length: args.sessions },
         (_, i) =>
@@ -511,6 +513,7 @@ async function layerClients(args: RawArgs): Promise<void> {
                 host,
                 intake: new AudioIntake(spec),
                 blocks,
+                replayBlocks,
             }),
     );
     while (started < sessions.length) await sleep(10);

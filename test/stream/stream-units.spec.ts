@@ -17,6 +17,7 @@ import {
 } from '../../nodes/lib/stream/frames';
 import { AudioIntake, MAX_WAV_HEADER_BYTES } from '../../nodes/lib/stream/intake';
 import { chunkOf, controlOf, sessionKeyOf, startOptions } from '../../nodes/lib/stream/options';
+import { ReplayStore } from '../../nodes/lib/stream/replay';
 import { fixture } from '../helpers/fixtures';
 import { wavOf } from '../helpers/stream';
 
@@ -268,6 +269,75 @@ describe('sis-stream-asr building blocks', () => {
             assert.equal(q.end, 10);
             assert.equal(sent.length, 0);
             assert.equal(sent.start, 4);
+        });
+    });
+
+    describe('replay store', () => {
+        it('gives back exactly the bytes kept, in order, after drops from the front, whatever the audio', () => {
+            fc.assert(
+                fc.property(
+                    fc.boolean(),
+                    fc.array(
+                        fc.record({
+                            // Speech-like (small steps), noise, extremes, odd lengths.
+                            kind: fc.constantFrom('smooth', 'noise', 'extreme'),
+                            len: fc.integer({ min: 0, max: 9000 }),
+                            drop: fc.integer({ min: 0, max: 12000 }),
+                        }),
+                        { maxLength: 12 },
+                    ),
+                    fc.integer({ min: 0, max: 1 << 20 }),
+                    (pcm16, steps, seed) => {
+                        const pool = new BlockPool(2048, () => 3);
+                        const store = new ReplayStore(pcm16, pool);
+                        store.clear(seed);
+                        const model: number[] = [];
+                        let x = seed;
+                        for (const step of steps) {
+                            const audio = Buffer.alloc(step.len);
+                            for (let i = 0; i + 1 < audio.length; i += 2) {
+                                x = (x * 1103515245 + 12345) & 0x7fffffff;
+                                const v =
+                                    step.kind === 'smooth'
+                                        ? Math.round(8000 * Math.sin(i / 40)) + (x % 64)
+                                        : step.kind === 'noise'
+                                          ? (x % 65536) - 32768
+                                          : x & 1
+                                            ? 32767
+                                            : -32768;
+                                audio.writeInt16LE(v, i);
+                            }
+                            if (audio.length % 2) audio[audio.length - 1] = x & 0xff;
+                            store.push(audio);
+                            model.push(...audio);
+                            store.drop(step.drop);
+                            model.splice(0, Math.min(step.drop, model.length));
+                            assert.equal(store.length, model.length);
+                        }
+                        const queue = new ByteQueue();
+                        queue.clear(store.end);
+                        queue.push(Buffer.from([1, 2, 3]));
+                        const start = store.start;
+                        store.moveInFront(queue);
+                        assert.equal(store.length, 0);
+                        assert.equal(queue.start, start);
+                        assert.deepEqual([...queue.take(queue.length)], [...model, 1, 2, 3]);
+                    },
+                ),
+                { numRuns: 200 },
+            );
+        });
+
+        it('keeps speech in about half its size', () => {
+            const speech = fixture('en_16k.pcm');
+            const store = new ReplayStore(true);
+            for (let off = 0; off < speech.length; off += 1280) store.push(speech.subarray(off, off + 1280));
+            assert.equal(store.length, speech.length);
+            assert.ok(store.codedBytes < speech.length * 0.6, `${store.codedBytes} of ${speech.length} bytes`);
+            const queue = new ByteQueue();
+            queue.clear(store.end);
+            store.moveInFront(queue);
+            assert.ok(queue.take(queue.length).equals(speech));
         });
     });
 

@@ -223,8 +223,12 @@ export class ByteQueue {
     }
 }
 
-/** Size of the blocks a session copies its audio into: a quarter second of 16 kHz 16-bit audio. */
-export const AUDIO_BLOCK_BYTES = 8 * 1024;
+/**
+ * Size of the blocks a session copies its incoming audio into, until it is sent (an eighth of a
+ * second of 16 kHz 16-bit audio): what is sent is kept for a replay elsewhere (replay.ts), so a
+ * steady stream holds one block, partly filled.
+ */
+export const AUDIO_BLOCK_BYTES = 4 * 1024;
 
 /**
  * Spare audio blocks, shared by the sessions of one node. A steady stream reuses the memory of

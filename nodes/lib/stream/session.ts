@@ -24,6 +24,7 @@ import {
     padToMinimum,
 } from './frames';
 import type { AudioIntake } from './intake';
+import { ReplayStore } from './replay';
 import { type RasrResponse, RasrSocket, type SocketHandlers, type StreamMode } from './socket';
 
 export interface SessionLimits {
@@ -70,6 +71,8 @@ export interface SessionSetup {
     socket?: RasrSocket;
     /** Spare audio blocks shared with the node's other sessions (the session's own when absent). */
     blocks?: BlockPool;
+    /** Spare blocks for the audio kept for a replay, shared likewise. */
+    replayBlocks?: BlockPool;
 }
 
 type State = 'connecting' | 'starting' | 'running' | 'ending' | 'waiting' | 'done';
@@ -126,8 +129,8 @@ export class StreamSession {
     private readonly blocks: AudioBlocks;
     /** Audio not sent on the current connection yet. */
     private readonly pending = new ByteQueue();
-    /** Audio sent in the current recognition and not yet covered by a final result. */
-    private readonly sent = new ByteQueue();
+    /** Audio sent in the current recognition and not yet covered by a final result (kept coded). */
+    private readonly sent: ReplayStore;
     /** Session position of the first byte of the current recognition. */
     private recBase = 0;
     /** Highest position ever sent: what lies beyond it is new audio, bounded by `queueBytes`. */
@@ -168,6 +171,7 @@ export class StreamSession {
         this.host = setup.host;
         this.intake = setup.intake;
         this.blocks = new AudioBlocks(setup.blocks, () => this.oldestKept());
+        this.sent = new ReplayStore(setup.spec.codec === 'pcm', setup.replayBlocks);
         this.idle = setTimeout(this.idleCheck, this.limits.idleMs);
         const reused = setup.socket;
         if (reused?.open) {
@@ -179,10 +183,9 @@ export class StreamSession {
         }
     }
 
-    /** The oldest position of audio still kept: queued to be sent, or sent and kept for a replay. */
+    /** The oldest position of audio still queued to be sent (what is sent is kept in `sent`'s own memory). */
     private oldestKept(): number {
-        const pending = this.pending.length > 0 ? this.pending.start : this.pending.end;
-        return this.sent.length > 0 ? Math.min(this.sent.start, pending) : pending;
+        return this.pending.length > 0 ? this.pending.start : this.pending.end;
     }
 
     /** No audio for `idleMs` ends the session as `end` does; audio since the timer was set re-arms it. */
@@ -361,7 +364,7 @@ export class StreamSession {
             if (this.state !== 'connecting') return;
         }
         // Everything not yet covered by a final result goes again, on the same timeline.
-        this.pending.prepend(this.sent);
+        this.sent.moveInFront(this.pending);
         this.retry(cause);
     }
 
@@ -446,7 +449,10 @@ export class StreamSession {
         }
         if (!final) return;
         // A trailing half sample is not audio; it stays on the timeline but is not sent.
-        this.pending.moveTo(this.pending.length, this.sent);
+        if (this.pending.length > 0) {
+            this.sent.push(this.pending.peek(this.pending.length));
+            this.pending.clear();
+        }
         if (this.sentInRecognition === 0) this.send(socket, padToMinimum(this.spec, Buffer.alloc(0)), 0);
         socket.sendCommand({ command: 'END', cancel: false });
         this.state = 'ending';
@@ -456,8 +462,9 @@ export class StreamSession {
     /** Sends `frame`, whose first `audioBytes` bytes are the queue's first (the rest is padding). */
     private send(socket: RasrSocket, frame: Buffer, audioBytes: number): void {
         if (audioBytes > 0) {
-            // Kept for a replay as the views they are; `frame` stays valid until it is sent below.
-            this.pending.moveTo(audioBytes, this.sent);
+            // Kept for a replay (copied, coded); `frame` stays valid until it is sent below.
+            this.sent.push(frame, audioBytes);
+            this.pending.drop(audioBytes);
             if (this.sent.length > this.limits.replayBytes) this.sent.drop(this.sent.length - this.limits.replayBytes);
             if (this.sent.end > this.sentHigh) this.sentHigh = this.sent.end;
         }
@@ -628,7 +635,7 @@ export class StreamSession {
         this.stopped = false;
         this.startEmitted = false;
         this.voiceStartEmitted = false;
-        this.pending.prepend(this.sent);
+        this.sent.moveInFront(this.pending);
         const heard = this.heardUpTo;
         this.heardUpTo = undefined;
         if (heard !== undefined && this.pending.end - heard < this.spec.min && heard > this.pending.start) {
@@ -690,7 +697,7 @@ export class StreamSession {
         this.handshake = undefined;
         this.socket = undefined;
         this.pending.clear();
-        this.sent.clear();
+        this.sent.releaseAll();
         this.blocks.releaseAll();
     }
 

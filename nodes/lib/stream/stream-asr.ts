@@ -13,6 +13,7 @@ import type { UserNode } from '../red/user-node';
 import { AUDIO_BLOCK_BYTES, BlockPool } from './frames';
 import { AudioIntake } from './intake';
 import { boundedNumber, chunkOf, controlOf, isStreamMode, sessionKeyOf, startOptions } from './options';
+import { REPLAY_BLOCK_BYTES } from './replay';
 import { type SessionHost, type SessionLimits, StreamSession } from './session';
 import { IGNORE_SOCKET, type RasrResponse, type RasrSocket, type StreamMode } from './socket';
 
@@ -73,8 +74,16 @@ export class StreamAsr implements SessionHost {
     private readonly entries = new WeakMap<StreamSession, SessionEntry>();
     private readonly idle = new Map<string, IdleSocket>();
     private readonly refused = new Map<string, NodeJS.Timeout>();
-    /** Spares for a moment's imbalance between sessions: about half a second of audio each. */
-    private readonly blocks = new BlockPool(AUDIO_BLOCK_BYTES, () => 8 + 2 * (this.live.size + this.finishing.size));
+    /**
+     * Spare blocks for incoming audio: a session streaming steadily reuses its own, so these only
+     * cover a moment's imbalance (a quarter of a block per session).
+     */
+    private readonly blocks = new BlockPool(AUDIO_BLOCK_BYTES, () => 4 + ((this.live.size + this.finishing.size) >> 2));
+    /**
+     * Spare blocks for the audio kept for a replay: one session's final result frees many at once,
+     * which the others then fill (one block per session).
+     */
+    private readonly replayBlocks = new BlockPool(REPLAY_BLOCK_BYTES, () => 4 + this.live.size + this.finishing.size);
     private closed = false;
     private lastFailure: string | undefined;
     private lastStatus = '';
@@ -186,6 +195,7 @@ export class StreamAsr implements SessionHost {
             intake,
             socket: this.takeIdle(key),
             blocks: this.blocks,
+            replayBlocks: this.replayBlocks,
         });
         this.entries.set(session, { template: templateOf(msg) });
         if (!session.done) this.live.set(key, session);
@@ -253,6 +263,7 @@ export class StreamAsr implements SessionHost {
         if (failure && !failure.retryable && !this.live.has(session.key)) this.refuse(session.key);
         if (socket) this.keepIdle(session.key, socket);
         this.blocks.trim();
+        this.replayBlocks.trim();
         this.refreshStatus();
     }
 

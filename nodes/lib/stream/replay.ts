@@ -1,0 +1,241 @@
+// The audio a session keeps for a replay after a dropped connection (sent since the last final
+// result, up to a bound), kept compressed without loss: 16-bit PCM as the differences between
+// successive samples, Rice-coded (about half the size for speech); any other audio as it is. It is
+// decoded only when a replay happens, which is rare; what is kept is in the node's own blocks.
+import { AudioBlocks, BlockPool, ByteQueue } from './frames';
+
+/** Size of the blocks the coded audio is kept in: about a quarter second of coded 16 kHz speech. */
+export const REPLAY_BLOCK_BYTES = 2 * 1024;
+
+/** Raw bytes coded together: the most a drop from the front can leave undecodable and unused. */
+const SEGMENT_BYTES = 4096;
+/** A unary quotient this long is followed by the value itself (a rare jump in the signal). */
+const ESCAPE = 24;
+const ESCAPE_BITS = 18;
+/** The first byte of a segment stored as it is; otherwise it holds the Rice parameter. */
+const AS_IS = 0xff;
+/** Room for the worst coding of a segment (stored as it is whenever coding does not make it smaller). */
+const CODE_SCRATCH = Buffer.allocUnsafeSlow(3 + Math.ceil(((SEGMENT_BYTES / 2) * (ESCAPE + ESCAPE_BITS)) / 8));
+
+/**
+ * Codes `len` bytes of 16-bit little-endian PCM from `src` at `off` into CODE_SCRATCH; returns
+ * the coded length, or 0 when coding would not make them smaller.
+ */
+function encodePcm16(src: Buffer, off: number, len: number): number {
+    const samples = len >> 1;
+    const end = off + len;
+    let sum = 0;
+    let prev = ((src[off] | (src[off + 1] << 8)) << 16) >> 16;
+    const first = prev;
+    for (let i = off + 2; i < end; i += 2) {
+        const s = ((src[i] | (src[i + 1] << 8)) << 16) >> 16;
+        const d = s - prev;
+        sum += d >= 0 ? 2 * d : -2 * d - 1;
+        prev = s;
+    }
+    // The Rice parameter that suits the mean of the zigzagged differences.
+    const mean = samples > 1 ? (sum / (samples - 1)) * 0.69 : 0;
+    const k = mean < 2 ? 0 : Math.min(15, 31 - Math.clz32(Math.floor(mean)));
+    const out = CODE_SCRATCH;
+    out[0] = k;
+    out[1] = first & 0xff;
+    out[2] = (first >> 8) & 0xff;
+    let pos = 3;
+    const limit = len;
+    let acc = 0;
+    let bits = 0;
+    const low = (1 << k) - 1;
+    prev = first;
+    for (let i = off + 2; i < end; i += 2) {
+        const s = ((src[i] | (src[i + 1] << 8)) << 16) >> 16;
+        const d = s - prev;
+        prev = s;
+        const u = d >= 0 ? 2 * d : -2 * d - 1;
+        const q = u >>> k;
+        if (q < ESCAPE) {
+            // q ones and a zero, then the k low bits.
+            acc = (acc << (q + 1)) | (((1 << q) - 1) << 1);
+            bits += q + 1;
+            while (bits >= 8) {
+                bits -= 8;
+                out[pos++] = acc >>> bits;
+            }
+            acc &= (1 << bits) - 1;
+            if (k > 0) {
+                acc = (acc << k) | (u & low);
+                bits += k;
+            }
+        } else {
+            acc = (acc << ESCAPE) | ((1 << ESCAPE) - 1);
+            bits += ESCAPE;
+            while (bits >= 8) {
+                bits -= 8;
+                out[pos++] = acc >>> bits;
+            }
+            acc &= (1 << bits) - 1;
+            acc = (acc << ESCAPE_BITS) | u;
+            bits += ESCAPE_BITS;
+        }
+        while (bits >= 8) {
+            bits -= 8;
+            out[pos++] = acc >>> bits;
+        }
+        acc &= (1 << bits) - 1;
+        if (pos >= limit) return 0;
+    }
+    if (bits > 0) out[pos++] = acc << (8 - bits);
+    return pos < limit ? pos : 0;
+}
+
+/** Decodes a coded segment `code` of `rawLen` bytes into `out` at `at`. */
+function decodePcm16(code: Buffer, rawLen: number, out: Buffer, at: number): void {
+    const k = code[0];
+    let prev = ((code[1] | (code[2] << 8)) << 16) >> 16;
+    out.writeInt16LE(prev, at);
+    let pos = 3;
+    let acc = 0;
+    let bits = 0;
+    const read = (n: number): number => {
+        while (bits < n) {
+            acc = (acc << 8) | code[pos++];
+            bits += 8;
+        }
+        bits -= n;
+        const v = (acc >>> bits) & ((1 << n) - 1);
+        acc &= (1 << bits) - 1;
+        return v;
+    };
+    for (let i = at + 2; i < at + rawLen; i += 2) {
+        let q = 0;
+        while (q < ESCAPE && read(1) === 1) q++;
+        const u = q === ESCAPE ? read(ESCAPE_BITS) : (q << k) | (k > 0 ? read(k) : 0);
+        const d = u & 1 ? -(u + 1) / 2 : u / 2;
+        prev += d;
+        out.writeInt16LE(prev, i);
+    }
+}
+
+/**
+ * A FIFO of audio with its position on the session's timeline, as ByteQueue has, that keeps its
+ * bytes coded in blocks of its own. Bytes dropped from the front inside a segment are skipped
+ * when it is decoded; the segment's memory goes once all of it is dropped.
+ */
+export class ReplayStore {
+    /** Bytes kept. */
+    length = 0;
+    /** Position of the first kept byte. */
+    start = 0;
+    private readonly codes = new ByteQueue();
+    private readonly blocks: AudioBlocks;
+    private rawLens: number[] = [];
+    private codeLens: number[] = [];
+    private head = 0;
+    /** Bytes of the first segment dropped already. */
+    private skip = 0;
+
+    /** `pcm16`: the audio is 16-bit PCM (coded); otherwise it is kept as it is. */
+    constructor(
+        private readonly pcm16: boolean,
+        pool?: BlockPool,
+    ) {
+        this.blocks = new AudioBlocks(pool ?? new BlockPool(REPLAY_BLOCK_BYTES, () => 2), () =>
+            this.codes.length > 0 ? this.codes.start : this.codes.end,
+        );
+    }
+
+    get end(): number {
+        return this.start + this.length;
+    }
+
+    /** Bytes of memory the kept audio takes (for tests and diagnostics). */
+    get codedBytes(): number {
+        return this.codes.length;
+    }
+
+    /** Keeps the first `len` bytes of `audio` (copied) at the end. */
+    push(audio: Buffer, len = audio.length): void {
+        for (let off = 0; off < len; off += SEGMENT_BYTES) {
+            const n = Math.min(SEGMENT_BYTES, len - off);
+            const coded = this.pcm16 && n % 2 === 0 && n >= 4 ? encodePcm16(audio, off, n) : 0;
+            if (coded > 0) {
+                this.blocks.write(CODE_SCRATCH.subarray(0, coded), this.codes);
+                this.codeLens.push(coded);
+            } else {
+                CODE_SCRATCH[0] = AS_IS;
+                this.blocks.write(CODE_SCRATCH.subarray(0, 1), this.codes);
+                this.blocks.write(audio.subarray(off, off + n), this.codes);
+                this.codeLens.push(n + 1);
+            }
+            this.rawLens.push(n);
+            this.length += n;
+        }
+    }
+
+    /** Drops the first `n` bytes. */
+    drop(n: number): void {
+        let left = Math.min(n, this.length);
+        this.length -= left;
+        this.start += left;
+        while (left > 0) {
+            const rest = this.rawLens[this.head] - this.skip;
+            if (left < rest) {
+                this.skip += left;
+                break;
+            }
+            left -= rest;
+            this.codes.drop(this.codeLens[this.head]);
+            this.head++;
+            this.skip = 0;
+        }
+        if (this.head === this.rawLens.length) {
+            this.rawLens = [];
+            this.codeLens = [];
+            this.head = 0;
+        } else if (this.head > 64 && this.head * 2 > this.rawLens.length) {
+            this.rawLens = this.rawLens.slice(this.head);
+            this.codeLens = this.codeLens.slice(this.head);
+            this.head = 0;
+        }
+        this.blocks.release();
+    }
+
+    /** Empties the store; the next byte will sit at `position`. */
+    clear(position = this.end): void {
+        this.codes.clear();
+        this.rawLens = [];
+        this.codeLens = [];
+        this.head = 0;
+        this.skip = 0;
+        this.length = 0;
+        this.start = position;
+        this.blocks.release();
+    }
+
+    /** Gives back every block (the session is over). */
+    releaseAll(): void {
+        this.clear();
+        this.blocks.releaseAll();
+    }
+
+    /** Puts the kept audio, decoded, in front of `queue` (it must end where `queue` starts) and empties the store. */
+    moveInFront(queue: ByteQueue): void {
+        if (this.length === 0) return;
+        // New memory, not a block: it is sent again, then kept again (coded) like any audio.
+        const out = Buffer.allocUnsafeSlow(this.length + this.skip);
+        const scratch = Buffer.allocUnsafeSlow(SEGMENT_BYTES + 1);
+        let at = 0;
+        for (let i = this.head; i < this.rawLens.length; i++) {
+            const raw = this.rawLens[i];
+            const code = this.codes.peek(this.codeLens[i], scratch);
+            if (code[0] === AS_IS) code.copy(out, at, 1, 1 + raw);
+            else decodePcm16(code, raw, out, at);
+            this.codes.drop(this.codeLens[i]);
+            at += raw;
+        }
+        const front = new ByteQueue();
+        front.clear(this.start);
+        front.push(out.subarray(this.skip));
+        queue.prepend(front);
+        this.clear(this.end);
+    }
+}
