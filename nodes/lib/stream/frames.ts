@@ -330,6 +330,22 @@ export class AudioBlocks {
         }
     }
 
+    /**
+     * Gives back every block, the one being filled included, when none of their audio lies at or
+     * after `live()` (all of it sent): a session that sends each chunk as it comes then holds no
+     * block between two chunks, and the node's sessions take turns with a few.
+     */
+    releaseIfDone(): void {
+        if (this.block.length === 0 || this.live() < this.blockEnd) return;
+        for (let i = this.heldHead; i < this.held.length; i++) this.pool.give(this.held[i]);
+        this.pool.give(this.block);
+        this.held.length = 0;
+        this.heldEnds.length = 0;
+        this.heldHead = 0;
+        this.block = EMPTY;
+        this.used = 0;
+    }
+
     /** Gives back every block: the session keeps no audio any more. */
     releaseAll(): void {
         for (let i = this.heldHead; i < this.held.length; i++) this.pool.give(this.held[i]);

@@ -447,7 +447,10 @@ export class StreamSession {
             const frame = this.pending.peek(size, FRAME_SCRATCH);
             this.send(socket, frame.length < spec.min ? padToMinimum(spec, frame) : frame, frame.length);
         }
-        if (!final) return;
+        if (!final) {
+            if (this.pending.length === 0) this.blocks.releaseIfDone();
+            return;
+        }
         // A trailing half sample is not audio; it stays on the timeline but is not sent.
         if (this.pending.length > 0) {
             this.sent.push(this.pending.peek(this.pending.length));
