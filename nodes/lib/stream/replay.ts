@@ -19,22 +19,23 @@ const CODE_SCRATCH = Buffer.allocUnsafeSlow(3 + Math.ceil(((SEGMENT_BYTES / 2) *
 
 /**
  * Codes `len` bytes of 16-bit little-endian PCM from `src` at `off` into CODE_SCRATCH; returns
- * the coded length, or 0 when coding would not make them smaller.
+ * the coded length, or 0 when coding would not make them smaller. One pass: every chunk of a live
+ * stream goes through here, so the Rice parameter comes from a sparse look at the differences.
  */
 function encodePcm16(src: Buffer, off: number, len: number): number {
-    const samples = len >> 1;
     const end = off + len;
+    const first = ((src[off] | (src[off + 1] << 8)) << 16) >> 16;
+    // The mean zigzagged difference, from every 8th pair of samples.
     let sum = 0;
-    let prev = ((src[off] | (src[off + 1] << 8)) << 16) >> 16;
-    const first = prev;
-    for (let i = off + 2; i < end; i += 2) {
-        const s = ((src[i] | (src[i + 1] << 8)) << 16) >> 16;
-        const d = s - prev;
-        sum += d >= 0 ? 2 * d : -2 * d - 1;
-        prev = s;
+    let seen = 0;
+    for (let i = off + 2; i < end; i += 16) {
+        const a = ((src[i - 2] | (src[i - 1] << 8)) << 16) >> 16;
+        const b = ((src[i] | (src[i + 1] << 8)) << 16) >> 16;
+        const d = b - a;
+        sum += (d << 1) ^ (d >> 31);
+        seen++;
     }
-    // The Rice parameter that suits the mean of the zigzagged differences.
-    const mean = samples > 1 ? (sum / (samples - 1)) * 0.69 : 0;
+    const mean = seen > 0 ? (sum / seen) * 0.69 : 0;
     const k = mean < 2 ? 0 : Math.min(15, 31 - Math.clz32(Math.floor(mean)));
     const out = CODE_SCRATCH;
     out[0] = k;
@@ -45,15 +46,18 @@ function encodePcm16(src: Buffer, off: number, len: number): number {
     let acc = 0;
     let bits = 0;
     const low = (1 << k) - 1;
-    prev = first;
+    let prev = first;
     for (let i = off + 2; i < end; i += 2) {
         const s = ((src[i] | (src[i + 1] << 8)) << 16) >> 16;
         const d = s - prev;
         prev = s;
-        const u = d >= 0 ? 2 * d : -2 * d - 1;
+        const u = (d << 1) ^ (d >> 31);
         const q = u >>> k;
-        if (q < ESCAPE) {
-            // q ones and a zero, then the k low bits.
+        if (q + k < 23) {
+            // q ones, a zero and the k low bits, in one step (fewer than 8 bits wait in acc).
+            acc = (acc << (q + 1 + k)) | (((1 << q) - 1) << (k + 1)) | (u & low);
+            bits += q + 1 + k;
+        } else if (q < ESCAPE) {
             acc = (acc << (q + 1)) | (((1 << q) - 1) << 1);
             bits += q + 1;
             while (bits >= 8) {
@@ -61,10 +65,8 @@ function encodePcm16(src: Buffer, off: number, len: number): number {
                 out[pos++] = acc >>> bits;
             }
             acc &= (1 << bits) - 1;
-            if (k > 0) {
-                acc = (acc << k) | (u & low);
-                bits += k;
-            }
+            acc = (acc << k) | (u & low);
+            bits += k;
         } else {
             acc = (acc << ESCAPE) | ((1 << ESCAPE) - 1);
             bits += ESCAPE;
