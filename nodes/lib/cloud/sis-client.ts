@@ -4,6 +4,7 @@
 // temporary AK/SK through `withObsCredentials`; a refusal drops the credential and the request is
 // made once more with a fresh one.
 
+import { isAscii } from 'node:buffer';
 import { errorFromResponse, SisError } from '../core/errors';
 import { SharedValue } from './cache';
 import { type Endpoints, joinUrl, resolveEndpoints, toWebSocketUrl } from './endpoints';
@@ -89,6 +90,14 @@ export function isTokenRefusal(err: unknown): boolean {
 function nonEmpty(v: string | undefined): string | undefined {
     const t = v?.trim();
     return t ? t : undefined;
+}
+
+/**
+ * The text of a JSON answer. An ASCII body (a synthesis answer is hundreds of kilobytes of base64)
+ * becomes a one-byte string without UTF-8 decoding.
+ */
+function jsonText(body: Buffer): string {
+    return body.toString(isAscii(body) ? 'latin1' : 'utf8');
 }
 
 export class SisClient {
@@ -286,7 +295,7 @@ export class SisClient {
         }
         let parsed: unknown;
         try {
-            parsed = res.body.length ? JSON.parse(res.body.toString('utf8')) : {};
+            parsed = res.body.length ? JSON.parse(jsonText(res.body)) : {};
         } catch {
             throw new SisError('PROTOCOL', `${call.what}: the answer is not valid JSON`, { status: res.status });
         }

@@ -107,10 +107,16 @@ export function joinWav(parts: readonly Buffer[]): JoinedAudio {
         bitsPerSample: first.bitsPerSample,
     };
     const dataBytes = datas.reduce((n, d) => n + d.length, 0);
+    const header = wavHeader(fmt, dataBytes);
+    const durationMs = fmt.byteRate > 0 ? Math.round((dataBytes * 1000) / fmt.byteRate) : undefined;
+    // One part that is already the file this would write is sent as it came, not copied.
+    const only = parts.length === 1 ? parts[0] : undefined;
+    if (only && only.length === 44 + dataBytes && !(dataBytes & 1) && header.equals(only.subarray(0, 44))) {
+        return { audio: only, sampleRate: fmt.sampleRate, durationMs };
+    }
     // RIFF chunks are word-aligned: an odd data chunk is followed by a pad byte.
     const pad = dataBytes & 1 ? [Buffer.alloc(1)] : [];
-    const audio = Buffer.concat([wavHeader(fmt, dataBytes), ...datas, ...pad]);
-    const durationMs = fmt.byteRate > 0 ? Math.round((dataBytes * 1000) / fmt.byteRate) : undefined;
+    const audio = Buffer.concat([header, ...datas, ...pad]);
     return { audio, sampleRate: fmt.sampleRate, durationMs };
 }
 
