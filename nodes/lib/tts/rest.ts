@@ -73,7 +73,8 @@ export class Semaphore {
 
 interface TtsResponse {
     trace_id?: unknown;
-    result?: { data?: unknown };
+    /** Its `data` comes decoded, as the call's `binary`. */
+    result?: Record<string, unknown>;
 }
 
 export interface SynthesizedParts {
@@ -111,15 +112,16 @@ export async function synthesizeParts(
                     method: 'POST',
                     path: '/tts',
                     json: { text, config },
+                    // The audio is decoded from the answer's bytes, not parsed as a string first.
+                    base64Field: ['result', 'data'],
                     idempotent: true,
                     signal: pieceSignal,
                     what,
                 });
-                const data = res.body.result?.data;
-                if (typeof data !== 'string') {
+                if (!res.binary) {
                     throw new SisError('PROTOCOL', `${what}: the answer has no audio data`, { traceId: res.traceId });
                 }
-                parts[i] = Buffer.from(data, 'base64');
+                parts[i] = res.binary;
                 traceIds[i] = res.traceId;
             });
         } catch (err) {
