@@ -10,61 +10,27 @@
 // streaming (before the devices say `end`) and compared with the bytes the devices had sent by
 // then. A backlog that does not grow between the two readings means recognition keeps pace.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { type Broker, MOSQUITTO, type MqttClient, mqttClient, startMosquitto } from '../test/helpers/mosquitto';
 import { NODE_RED_SCRIPT } from '../test/helpers/node-red-runtime';
-import { cpuSeconds, fixed, freePort, printTable, ROOT, startEmulatorProcess } from './lib';
+import {
+    cpuSeconds,
+    fixed,
+    freePort,
+    numberArg,
+    printTable,
+    ROOT,
+    startEmulatorProcess,
+    writeBenchModule,
+} from './lib';
+import { AK, benchAudio, CHUNK, paceChunks, SK, sleep } from './stream-pace';
 
-function arg(name: string, fallback: number): number {
-    const i = process.argv.indexOf(`--${name}`);
-    return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const DEVICES = arg('devices', 50);
-const SECONDS = arg('seconds', 15);
-const CHUNK = 1280;
+const DEVICES = numberArg('devices', 50);
+const SECONDS = numberArg('seconds', 15);
 const WARMUP_S = 3;
-const AK = 'HWEXAMPLEAK000000001';
-const SK = 'hwExampleSecretKey0000000000000000000000';
-
-function benchAudio(): Buffer {
-    return Buffer.concat([
-        readFileSync(path.join(ROOT, 'test/fixtures/en_16k.pcm')),
-        readFileSync(path.join(ROOT, 'test/fixtures/zh_16k.pcm')),
-    ]);
-}
-
-/**
- * Calls `feed(i, chunk)` for each device's next chunk every 40 ms (a quarter of the devices every
- * 10 ms, spread like independent devices) for `seconds`; `mid` halfway. Resolves with the bytes fed.
- */
-function pace(devices: number, seconds: number, feed: (i: number, chunk: Buffer) => void): Promise<number> {
-    const audio = benchAudio();
-    const offsets = Array.from({ length: devices }, (_, i) => ((i * 7919 * 2) % (audio.length - CHUNK)) & ~1);
-    const t0 = Date.now();
-    let tick = 0;
-    let bytes = 0;
-    return new Promise((resolve) => {
-        const timer = setInterval(() => {
-            const due = Math.floor((Date.now() - t0) / 10);
-            for (; tick < due; tick++) {
-                for (let i = tick % 4; i < devices; i += 4) {
-                    if (offsets[i] + CHUNK > audio.length) offsets[i] = 0;
-                    feed(i, audio.subarray(offsets[i], offsets[i] + CHUNK));
-                    offsets[i] += CHUNK;
-                    bytes += CHUNK;
-                }
-            }
-            if (Date.now() - t0 >= seconds * 1000) {
-                clearInterval(timer);
-                resolve(bytes);
-            }
-        }, 5);
-    });
-}
 
 // ---------------------------------------------------------------------------------------------
 // The devices: one MQTT client each, in a process of their own (`--devices-process`)
@@ -75,7 +41,7 @@ async function devicesProcess(url: string): Promise<void> {
         Array.from({ length: DEVICES }, (_, i) => mqttClient(url, `bench-d${i}`, 1000)),
     );
     console.log('READY');
-    await pace(DEVICES, SECONDS, (i, chunk) => {
+    await paceChunks(benchAudio(), DEVICES, SECONDS, (i, chunk) => {
         clients[i].publish(`sis/audio/d${i}`, chunk, { qos: 0 });
     });
     for (let i = 0; i < DEVICES; i++) clients[i].publish(`sis/control/d${i}`, 'end', { qos: 1 });
@@ -91,8 +57,8 @@ async function devicesProcess(url: string): Promise<void> {
 function sourceModule(audioFile: string): string {
     return `
 const { readFileSync } = require('node:fs');
+const { paceChunks } = require('./stream-pace.js');
 const audio = readFileSync(${JSON.stringify(audioFile)});
-const CHUNK = ${CHUNK};
 module.exports = function (RED) {
     const sources = new Map();
     const tally = { finals: 0, errors: 0 };
@@ -112,25 +78,12 @@ module.exports = function (RED) {
     RED.httpAdmin.post('/bench-start', (req, res) => {
         const { devices: n, seconds, target } = req.body;
         const source = sources.get(target);
-        const offsets = Array.from({ length: n }, (_, i) => ((i * 7919 * 2) % (audio.length - CHUNK)) & ~1);
-        const t0 = Date.now();
-        let tick = 0;
-        let sent = 0;
-        const timer = setInterval(() => {
-            const due = Math.floor((Date.now() - t0) / 10);
-            for (; tick < due; tick++) {
-                for (let i = tick % 4; i < n; i += 4) {
-                    if (offsets[i] + CHUNK > audio.length) offsets[i] = 0;
-                    source.send({ topic: 'sis/audio/d' + i, payload: audio.subarray(offsets[i], offsets[i] + CHUNK) });
-                    offsets[i] += CHUNK;
-                    sent += CHUNK;
-                }
-            }
-            if (Date.now() - t0 >= seconds * 1000) {
-                clearInterval(timer);
-                if (target === 'stream') for (let i = 0; i < n; i++) source.send({ topic: 'sis/audio/d' + i, control: 'end' });
-            }
-        }, 5);
+        const ended = paceChunks(audio, n, seconds, (i, chunk) => {
+            source.send({ topic: 'sis/audio/d' + i, payload: chunk });
+        });
+        ended.then(() => {
+            if (target === 'stream') for (let i = 0; i < n; i++) source.send({ topic: 'sis/audio/d' + i, control: 'end' });
+        });
         res.json({});
     });
 };
@@ -240,6 +193,7 @@ async function startNodeRed(): Promise<{ child: ChildProcess; url: string; stop(
     const audioFile = path.join(userDir, 'audio.pcm');
     writeFileSync(audioFile, benchAudio());
     writeFileSync(path.join(probeDir, 'bench-source.js'), sourceModule(audioFile));
+    writeBenchModule(probeDir, ['stream-pace.ts', 'raw-signing.ts']);
     writeFileSync(
         path.join(probeDir, 'bench-source.html'),
         `<script type="text/javascript">RED.nodes.registerType('bench-source', { category: 'function', defaults: { target: {} }, inputs: 0, outputs: 1 });
@@ -287,10 +241,6 @@ RED.nodes.registerType('bench-sink', { category: 'function', defaults: {}, input
 
 function progress(what: string): void {
     process.stderr.write(`[bench mqtt] ${what}\n`);
-}
-
-function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Audio bytes the emulator has received on its real-time connections since its log was cleared. */
