@@ -9,21 +9,21 @@
 // Keeping up: the bytes the emulator has received are read halfway and at the end of the
 // streaming (before the devices say `end`) and compared with the bytes the devices had sent by
 // then. A backlog that does not grow between the two readings means recognition keeps pace.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { type Broker, MOSQUITTO, type MqttClient, mqttClient, startMosquitto } from '../test/helpers/mosquitto';
-import { NODE_RED_SCRIPT } from '../test/helpers/node-red-runtime';
 import {
     cpuSeconds,
     fixed,
-    freePort,
     numberArg,
+    type Proc,
     printTable,
     ROOT,
     startEmulatorProcess,
+    startNodeRed,
     writeBenchModule,
 } from './lib';
 import { AK, benchAudio, CHUNK, paceChunks, SK, sleep } from './stream-pace';
@@ -185,12 +185,12 @@ function flow(emulatorUrl: string, brokerPort: number): unknown[] {
     ];
 }
 
-async function startNodeRed(): Promise<{ child: ChildProcess; url: string; stop(): Promise<void> }> {
-    const port = await freePort();
-    const userDir = mkdtempSync(path.join(tmpdir(), 'sis-mqtt-bench-'));
-    const probeDir = path.join(userDir, 'probe');
+/** Node-RED (lib's startNodeRed) loading, beside dist/nodes, the source and sink nodes of sourceModule. */
+async function startNodeRedWithSource(): Promise<Proc> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sis-mqtt-bench-'));
+    const probeDir = path.join(dir, 'probe');
     mkdirSync(probeDir);
-    const audioFile = path.join(userDir, 'audio.pcm');
+    const audioFile = path.join(dir, 'audio.pcm');
     writeFileSync(audioFile, benchAudio());
     writeFileSync(path.join(probeDir, 'bench-source.js'), sourceModule(audioFile));
     writeBenchModule(probeDir, ['stream-pace.ts', 'raw-signing.ts']);
@@ -199,43 +199,13 @@ async function startNodeRed(): Promise<{ child: ChildProcess; url: string; stop(
         `<script type="text/javascript">RED.nodes.registerType('bench-source', { category: 'function', defaults: { target: {} }, inputs: 0, outputs: 1 });
 RED.nodes.registerType('bench-sink', { category: 'function', defaults: {}, inputs: 1, outputs: 0 });</script>`,
     );
-    writeFileSync(
-        path.join(userDir, 'settings.js'),
-        `module.exports = { uiHost: '127.0.0.1', uiPort: ${port}, userDir: ${JSON.stringify(userDir)},
-  flowFile: 'flows.json', credentialSecret: false,
-  nodesDir: [${JSON.stringify(path.join(ROOT, 'dist/nodes'))}, ${JSON.stringify(probeDir)}],
-  telemetry: { enabled: false, updateNotification: false }, diagnostics: { enabled: false, ui: false },
-  editorTheme: { tours: false, projects: { enabled: false } }, logging: { console: { level: 'warn' } } };`,
-    );
-    const child = spawn(process.execPath, [NODE_RED_SCRIPT, '--settings', path.join(userDir, 'settings.js')], {
-        stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    const url = `http://127.0.0.1:${port}`;
-    const end = Date.now() + 30_000;
-    for (;;) {
-        try {
-            if ((await fetch(`${url}/settings`)).ok) break;
-        } catch {
-            // not up yet
-        }
-        if (Date.now() > end) throw new Error('Node-RED did not start');
-        await sleep(100);
-    }
+    const red = await startNodeRed([], {}, { nodesDirs: [probeDir] });
     return {
-        child,
-        url,
-        stop: () =>
-            new Promise((resolve) => {
-                const done = (): void => {
-                    rmSync(userDir, { recursive: true, force: true });
-                    resolve();
-                };
-                if (child.exitCode !== null) done();
-                else {
-                    child.once('exit', done);
-                    child.kill('SIGTERM');
-                }
-            }),
+        ...red,
+        stop: async () => {
+            await red.stop();
+            rmSync(dir, { recursive: true, force: true });
+        },
     };
 }
 
@@ -290,7 +260,7 @@ async function main(): Promise<void> {
     }
     const emulator = await startEmulatorProcess();
     let broker: Broker | undefined;
-    const red = await startNodeRed();
+    const red = await startNodeRedWithSource();
     try {
         broker = await startMosquitto();
         const deployed = await fetch(`${red.url}/flows`, {
@@ -301,7 +271,7 @@ async function main(): Promise<void> {
         if (!deployed.ok) throw new Error(`deploy failed: HTTP ${deployed.status}`);
         await sleep(2000);
         progress(`Node-RED, Mosquitto and the emulator are up; ${DEVICES} devices, ${SECONDS} s per run`);
-        const redPid = red.child.pid ?? 0;
+        const redPid = red.pid;
 
         const bytesPerMs = (DEVICES * CHUNK) / 40;
         /** A run fed by the source node inside Node-RED (`stream`: into the stream node; `noop`: nowhere). */
