@@ -1,6 +1,7 @@
 // What the stream bench's client processes share (bench/stream.ts for the session layer,
-// bench/raw-stream-client.ts for the raw ws clients): the audio, the pacing loop, the report and
-// the bench's own signed WebSocket handshake. Imports no module of the package.
+// bench/raw-stream-client.ts for the raw ws clients): the audio, the pacing loop (bench/mqtt.ts
+// paces its devices with it too), the report and the bench's own signed WebSocket handshake.
+// Imports no module of the package.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { signSdk } from './raw-signing';
@@ -65,8 +66,43 @@ export function rawHandshake(emulatorUrl: string): { url: string; headers: Recor
 }
 
 /**
- * Hands each session its next chunk of `audio` every 40 ms (a quarter of the sessions every
- * 10 ms, as the driver in Node-RED does) for `args.seconds`; memory is sampled two thirds in.
+ * The benches' pacing: hands each of `streams` its next CHUNK of `audio` every 40 ms (a quarter of
+ * them every 10 ms, spread like independent devices; each from its own offset, looping over the
+ * audio) for `seconds`, as `feed(i, chunk, elapsedMs)`; `afterTurn(elapsedMs)` after each turn of
+ * the timer. The bench modules loaded into Node-RED use it too (transpiled by writeBenchModule).
+ */
+export function paceChunks(
+    audio: Buffer,
+    streams: number,
+    seconds: number,
+    feed: (i: number, chunk: Buffer, elapsedMs: number) => void,
+    afterTurn?: (elapsedMs: number) => void,
+): Promise<void> {
+    const offsets = Array.from({ length: streams }, (_, i) => ((i * 7919 * 2) % (audio.length - CHUNK)) & ~1);
+    const t0 = Date.now();
+    let tick = 0;
+    return new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+            const elapsed = Date.now() - t0;
+            for (const due = Math.floor(elapsed / 10); tick < due; tick++) {
+                for (let i = tick % 4; i < streams; i += 4) {
+                    if (offsets[i] + CHUNK > audio.length) offsets[i] = 0;
+                    feed(i, audio.subarray(offsets[i], offsets[i] + CHUNK), elapsed);
+                    offsets[i] += CHUNK;
+                }
+            }
+            afterTurn?.(elapsed);
+            if (Date.now() - t0 >= seconds * 1000) {
+                clearInterval(timer);
+                resolve();
+            }
+        }, 5);
+    });
+}
+
+/**
+ * paceChunks for the stream bench's sessions (`args.sessions`, `args.seconds`): counts the chunks,
+ * marks those after the warm-up as timed, and samples memory two thirds in.
  */
 export function pace(
     args: RawArgs,
@@ -74,26 +110,16 @@ export function pace(
     report: RawReport,
     feed: (i: number, chunk: Buffer, timed: boolean) => void,
 ): Promise<void> {
-    const offsets = Array.from({ length: args.sessions }, (_, i) => ((i * 7919 * 2) % (audio.length - CHUNK)) & ~1);
-    const t0 = Date.now();
-    let tick = 0;
-    return new Promise<void>((resolve) => {
-        const timer = setInterval(() => {
-            const due = Math.floor((Date.now() - t0) / 10);
-            const timed = Date.now() - t0 >= args.warmup * 1000;
-            for (; tick < due; tick++) {
-                for (let i = tick % 4; i < args.sessions; i += 4) {
-                    if (offsets[i] + CHUNK > audio.length) offsets[i] = 0;
-                    feed(i, audio.subarray(offsets[i], offsets[i] + CHUNK), timed);
-                    offsets[i] += CHUNK;
-                    report.chunks++;
-                }
-            }
-            if (report.heapDuring === 0 && Date.now() - t0 >= (args.seconds * 2000) / 3) report.heapDuring = heapNow();
-            if (Date.now() - t0 >= args.seconds * 1000) {
-                clearInterval(timer);
-                resolve();
-            }
-        }, 5);
-    });
+    return paceChunks(
+        audio,
+        args.sessions,
+        args.seconds,
+        (i, chunk, elapsed) => {
+            feed(i, chunk, elapsed >= args.warmup * 1000);
+            report.chunks++;
+        },
+        (elapsed) => {
+            if (report.heapDuring === 0 && elapsed >= (args.seconds * 2000) / 3) report.heapDuring = heapNow();
+        },
+    );
 }

@@ -38,6 +38,7 @@ import {
     rssBytes,
     spread,
     startEmulatorProcess,
+    writeBenchModule,
 } from './lib';
 import {
     AK,
@@ -74,13 +75,14 @@ function probeModule(audioFile: string): string {
 const { readFileSync } = require('node:fs');
 const { performance } = require('node:perf_hooks');
 const ws = require(${JSON.stringify(wsPath)});
+const { paceChunks } = require('./stream-pace.js');
 const audio = readFileSync(${JSON.stringify(audioFile)});
 const CHUNK = ${CHUNK};
 const TARGETS = { stream: 'asr', noop: 'noop', floor: 'floor' };
 module.exports = function (RED) {
     // The driver: every 10 ms a quarter of the sessions get their next chunk through the target
-    // node's receive(), a fresh message per chunk, so each session gets one per 40 ms, spread over
-    // the period like independent devices. A sink counts what comes out.
+    // node's receive() (paceChunks), a fresh message per chunk, so each session gets one per 40 ms,
+    // spread over the period like independent devices. A sink counts what comes out.
     const tally = { results: 0, events: 0, errors: 0 };
     RED.nodes.registerType('bench-sink', function (config) {
         RED.nodes.createNode(this, config);
@@ -136,37 +138,24 @@ module.exports = function (RED) {
         lat = [];
         owner = new WeakMap();
         let chunks = 0;
-        const offsets = Array.from({ length: n }, (_, i) => ((i * 7919 * 2) % (audio.length - CHUNK)) & ~1);
-        const t0 = Date.now();
-        let tick = 0;
-        const timer = setInterval(() => {
-            const due = Math.floor((Date.now() - t0) / 10);
-            const timed = Date.now() - t0 >= warmup * 1000;
-            for (; tick < due; tick++) {
-                for (let i = tick % 4; i < n; i += 4) {
-                    if (offsets[i] + CHUNK > audio.length) offsets[i] = 0;
-                    const msg = { session: 's' + i, payload: audio.subarray(offsets[i], offsets[i] + CHUNK) };
-                    offsets[i] += CHUNK;
-                    chunks++;
-                    if (timing) {
-                        fed[i] += CHUNK;
-                        pending[i].push([fed[i], performance.now(), timed]);
-                        current = i;
-                        node.receive(msg);
-                        current = -1;
-                    } else node.receive(msg);
-                }
-            }
-            if (Date.now() - t0 >= seconds * 1000) {
-                clearInterval(timer);
-                if (target !== 'noop') for (let i = 0; i < n; i++) node.receive({ session: 's' + i, control: 'end' });
-                setTimeout(() => {
-                    const late = pending.reduce((a, q) => a + q.filter((p) => p[2]).length, 0);
-                    timing = false;
-                    res.json({ chunks, ...tally, lat: lat.sort((a, b) => a - b), late });
-                }, 1500);
-            }
-        }, 5);
+        paceChunks(audio, n, seconds, (i, chunk, elapsed) => {
+            const msg = { session: 's' + i, payload: chunk };
+            chunks++;
+            if (timing) {
+                fed[i] += CHUNK;
+                pending[i].push([fed[i], performance.now(), elapsed >= warmup * 1000]);
+                current = i;
+                node.receive(msg);
+                current = -1;
+            } else node.receive(msg);
+        }).then(() => {
+            if (target !== 'noop') for (let i = 0; i < n; i++) node.receive({ session: 's' + i, control: 'end' });
+            setTimeout(() => {
+                const late = pending.reduce((a, q) => a + q.filter((p) => p[2]).length, 0);
+                timing = false;
+                res.json({ chunks, ...tally, lat: lat.sort((a, b) => a - b), late });
+            }, 1500);
+        });
     });
     RED.httpAdmin.get('/bench-probe', (req, res) => {
         if (req.query.gc && global.gc) global.gc();
@@ -276,6 +265,7 @@ async function startNodeRedWithProbe(): Promise<Red> {
     const audioFile = path.join(userDir, 'audio.pcm');
     writeFileSync(audioFile, benchAudio());
     writeFileSync(path.join(probeDir, 'bench-probe.js'), probeModule(audioFile));
+    writeBenchModule(probeDir, ['stream-pace.ts', 'raw-signing.ts']);
     writeFileSync(
         path.join(probeDir, 'bench-probe.html'),
         `<script type="text/javascript">RED.nodes.registerType('bench-probe', { category: 'config', defaults: {} });

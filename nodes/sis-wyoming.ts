@@ -1,6 +1,6 @@
 import type { Node, NodeAPI, SisUserDef } from './lib/red/types';
 import { UserNode } from './lib/red/user-node';
-import { DEFAULT_LANGUAGES_TEXT, WYOMING_ASR_MODELS } from './lib/wyoming/languages';
+import { WYOMING_ASR_MODELS } from './lib/wyoming/languages';
 import { attachWyoming } from './lib/wyoming/wyoming';
 
 interface WyomingDef extends SisUserDef {
@@ -24,7 +24,6 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.registerType('sis-wyoming', SisWyoming, {
         settings: {
             sisWyomingModels: { value: [...WYOMING_ASR_MODELS], exportable: true },
-            sisWyomingLanguages: { value: DEFAULT_LANGUAGES_TEXT, exportable: true },
         },
     });
 };

@@ -3,7 +3,7 @@
 // for PCM. Also the header that starts a WAV stream whose length is not known yet.
 
 import { isId3v1, mp3Layout } from '../audio/mp3';
-import { parseWavHeader, type WavHeader } from '../audio/wav';
+import { parseWavHeader, type WavFormat, type WavHeader } from '../audio/wav';
 import { SisError } from '../core/errors';
 
 export type TtsFormat = 'wav' | 'mp3' | 'pcm';
@@ -18,15 +18,6 @@ export interface JoinedAudio {
 /** Raw PCM from the service is 16-bit mono little-endian (docs/protocol/rest.md §4.2). */
 const PCM_BLOCK = 2;
 const OPEN_SIZE = 0xffffffff;
-
-interface WavFormat {
-    formatTag: number;
-    channels: number;
-    sampleRate: number;
-    byteRate: number;
-    blockAlign: number;
-    bitsPerSample: number;
-}
 
 /** A canonical 44-byte header; without `dataBytes` the sizes are left open, as streaming writers do. */
 export function wavHeader(fmt: WavFormat, dataBytes?: number): Buffer {

@@ -38,10 +38,6 @@ export const DEFAULT_LANGUAGES: Readonly<Record<string, string>> = {
     wuu: 'shanghai_16k_common',
 };
 
-export const DEFAULT_LANGUAGES_TEXT = Object.entries(DEFAULT_LANGUAGES)
-    .map(([l, m]) => `${l}=${m}`)
-    .join(', ');
-
 const LANGUAGE_TAG = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/;
 
 /** `zh-CN=chinese_16k_general, en-US=english_16k_common`: empty means the default table. */
