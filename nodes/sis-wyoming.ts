@@ -1,6 +1,5 @@
 import type { Node, NodeAPI, SisUserDef } from './lib/red/types';
 import { UserNode } from './lib/red/user-node';
-import { WYOMING_ASR_MODELS } from './lib/wyoming/languages';
 import { attachWyoming } from './lib/wyoming/wyoming';
 
 interface WyomingDef extends SisUserDef {
@@ -21,9 +20,5 @@ export = function register(RED: NodeAPI): void {
         const user = new UserNode(RED, this, def.config);
         attachWyoming(RED, user, { ...def });
     }
-    RED.nodes.registerType('sis-wyoming', SisWyoming, {
-        settings: {
-            sisWyomingModels: { value: [...WYOMING_ASR_MODELS], exportable: true },
-        },
-    });
+    RED.nodes.registerType('sis-wyoming', SisWyoming);
 };

@@ -15,7 +15,7 @@ import { PROTOCOL_VERSION } from './protocol';
 export const ENGLISH_RASR_MODEL = 'english_16k_common';
 
 /** The models a language may use: the real-time table and the English model. */
-export const WYOMING_ASR_MODELS: readonly string[] = [...RASR_PROPERTIES, ENGLISH_RASR_MODEL];
+const WYOMING_ASR_MODELS: readonly string[] = [...RASR_PROPERTIES, ENGLISH_RASR_MODEL];
 
 const MODEL_DESCRIPTIONS: Readonly<Record<string, string>> = {
     chinese_8k_common: 'Mandarin, 8 kHz',
