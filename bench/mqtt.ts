@@ -9,62 +9,28 @@
 // Keeping up: the bytes the emulator has received are read halfway and at the end of the
 // streaming (before the devices say `end`) and compared with the bytes the devices had sent by
 // then. A backlog that does not grow between the two readings means recognition keeps pace.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { type Broker, MOSQUITTO, type MqttClient, mqttClient, startMosquitto } from '../test/helpers/mosquitto';
-import { NODE_RED_SCRIPT } from '../test/helpers/node-red-runtime';
-import { cpuSeconds, fixed, freePort, printTable, ROOT, startEmulatorProcess } from './lib';
+import {
+    cpuSeconds,
+    fixed,
+    numberArg,
+    type Proc,
+    printTable,
+    ROOT,
+    startEmulatorProcess,
+    startNodeRed,
+    writeBenchModule,
+} from './lib';
+import { AK, benchAudio, CHUNK, paceChunks, SK, sleep } from './stream-pace';
 
-function arg(name: string, fallback: number): number {
-    const i = process.argv.indexOf(`--${name}`);
-    return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const DEVICES = arg('devices', 50);
-const SECONDS = arg('seconds', 15);
-const CHUNK = 1280;
+const DEVICES = numberArg('devices', 50);
+const SECONDS = numberArg('seconds', 15);
 const WARMUP_S = 3;
-const AK = 'HWEXAMPLEAK000000001';
-const SK = 'hwExampleSecretKey0000000000000000000000';
-
-function benchAudio(): Buffer {
-    return Buffer.concat([
-        readFileSync(path.join(ROOT, 'test/fixtures/en_16k.pcm')),
-        readFileSync(path.join(ROOT, 'test/fixtures/zh_16k.pcm')),
-    ]);
-}
-
-/**
- * Calls `feed(i, chunk)` for each device's next chunk every 40 ms (a quarter of the devices every
- * 10 ms, spread like independent devices) for `seconds`; `mid` halfway. Resolves with the bytes fed.
- */
-function pace(devices: number, seconds: number, feed: (i: number, chunk: Buffer) => void): Promise<number> {
-    const audio = benchAudio();
-    const offsets = Array.from({ length: devices }, (_, i) => ((i * 7919 * 2) % (audio.length - CHUNK)) & ~1);
-    const t0 = Date.now();
-    let tick = 0;
-    let bytes = 0;
-    return new Promise((resolve) => {
-        const timer = setInterval(() => {
-            const due = Math.floor((Date.now() - t0) / 10);
-            for (; tick < due; tick++) {
-                for (let i = tick % 4; i < devices; i += 4) {
-                    if (offsets[i] + CHUNK > audio.length) offsets[i] = 0;
-                    feed(i, audio.subarray(offsets[i], offsets[i] + CHUNK));
-                    offsets[i] += CHUNK;
-                    bytes += CHUNK;
-                }
-            }
-            if (Date.now() - t0 >= seconds * 1000) {
-                clearInterval(timer);
-                resolve(bytes);
-            }
-        }, 5);
-    });
-}
 
 // ---------------------------------------------------------------------------------------------
 // The devices: one MQTT client each, in a process of their own (`--devices-process`)
@@ -75,7 +41,7 @@ async function devicesProcess(url: string): Promise<void> {
         Array.from({ length: DEVICES }, (_, i) => mqttClient(url, `bench-d${i}`, 1000)),
     );
     console.log('READY');
-    await pace(DEVICES, SECONDS, (i, chunk) => {
+    await paceChunks(benchAudio(), DEVICES, SECONDS, (i, chunk) => {
         clients[i].publish(`sis/audio/d${i}`, chunk, { qos: 0 });
     });
     for (let i = 0; i < DEVICES; i++) clients[i].publish(`sis/control/d${i}`, 'end', { qos: 1 });
@@ -91,8 +57,8 @@ async function devicesProcess(url: string): Promise<void> {
 function sourceModule(audioFile: string): string {
     return `
 const { readFileSync } = require('node:fs');
+const { paceChunks } = require('./stream-pace.js');
 const audio = readFileSync(${JSON.stringify(audioFile)});
-const CHUNK = ${CHUNK};
 module.exports = function (RED) {
     const sources = new Map();
     const tally = { finals: 0, errors: 0 };
@@ -112,25 +78,12 @@ module.exports = function (RED) {
     RED.httpAdmin.post('/bench-start', (req, res) => {
         const { devices: n, seconds, target } = req.body;
         const source = sources.get(target);
-        const offsets = Array.from({ length: n }, (_, i) => ((i * 7919 * 2) % (audio.length - CHUNK)) & ~1);
-        const t0 = Date.now();
-        let tick = 0;
-        let sent = 0;
-        const timer = setInterval(() => {
-            const due = Math.floor((Date.now() - t0) / 10);
-            for (; tick < due; tick++) {
-                for (let i = tick % 4; i < n; i += 4) {
-                    if (offsets[i] + CHUNK > audio.length) offsets[i] = 0;
-                    source.send({ topic: 'sis/audio/d' + i, payload: audio.subarray(offsets[i], offsets[i] + CHUNK) });
-                    offsets[i] += CHUNK;
-                    sent += CHUNK;
-                }
-            }
-            if (Date.now() - t0 >= seconds * 1000) {
-                clearInterval(timer);
-                if (target === 'stream') for (let i = 0; i < n; i++) source.send({ topic: 'sis/audio/d' + i, control: 'end' });
-            }
-        }, 5);
+        const ended = paceChunks(audio, n, seconds, (i, chunk) => {
+            source.send({ topic: 'sis/audio/d' + i, payload: chunk });
+        });
+        ended.then(() => {
+            if (target === 'stream') for (let i = 0; i < n; i++) source.send({ topic: 'sis/audio/d' + i, control: 'end' });
+        });
         res.json({});
     });
 };
@@ -232,65 +185,32 @@ function flow(emulatorUrl: string, brokerPort: number): unknown[] {
     ];
 }
 
-async function startNodeRed(): Promise<{ child: ChildProcess; url: string; stop(): Promise<void> }> {
-    const port = await freePort();
-    const userDir = mkdtempSync(path.join(tmpdir(), 'sis-mqtt-bench-'));
-    const probeDir = path.join(userDir, 'probe');
+/** Node-RED (lib's startNodeRed) loading, beside dist/nodes, the source and sink nodes of sourceModule. */
+async function startNodeRedWithSource(): Promise<Proc> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sis-mqtt-bench-'));
+    const probeDir = path.join(dir, 'probe');
     mkdirSync(probeDir);
-    const audioFile = path.join(userDir, 'audio.pcm');
+    const audioFile = path.join(dir, 'audio.pcm');
     writeFileSync(audioFile, benchAudio());
     writeFileSync(path.join(probeDir, 'bench-source.js'), sourceModule(audioFile));
+    writeBenchModule(probeDir, ['stream-pace.ts', 'raw-signing.ts']);
     writeFileSync(
         path.join(probeDir, 'bench-source.html'),
         `<script type="text/javascript">RED.nodes.registerType('bench-source', { category: 'function', defaults: { target: {} }, inputs: 0, outputs: 1 });
 RED.nodes.registerType('bench-sink', { category: 'function', defaults: {}, inputs: 1, outputs: 0 });</script>`,
     );
-    writeFileSync(
-        path.join(userDir, 'settings.js'),
-        `module.exports = { uiHost: '127.0.0.1', uiPort: ${port}, userDir: ${JSON.stringify(userDir)},
-  flowFile: 'flows.json', credentialSecret: false,
-  nodesDir: [${JSON.stringify(path.join(ROOT, 'dist/nodes'))}, ${JSON.stringify(probeDir)}],
-  telemetry: { enabled: false, updateNotification: false }, diagnostics: { enabled: false, ui: false },
-  editorTheme: { tours: false, projects: { enabled: false } }, logging: { console: { level: 'warn' } } };`,
-    );
-    const child = spawn(process.execPath, [NODE_RED_SCRIPT, '--settings', path.join(userDir, 'settings.js')], {
-        stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    const url = `http://127.0.0.1:${port}`;
-    const end = Date.now() + 30_000;
-    for (;;) {
-        try {
-            if ((await fetch(`${url}/settings`)).ok) break;
-        } catch {
-            // not up yet
-        }
-        if (Date.now() > end) throw new Error('Node-RED did not start');
-        await sleep(100);
-    }
+    const red = await startNodeRed([], {}, { nodesDirs: [probeDir] });
     return {
-        child,
-        url,
-        stop: () =>
-            new Promise((resolve) => {
-                const done = (): void => {
-                    rmSync(userDir, { recursive: true, force: true });
-                    resolve();
-                };
-                if (child.exitCode !== null) done();
-                else {
-                    child.once('exit', done);
-                    child.kill('SIGTERM');
-                }
-            }),
+        ...red,
+        stop: async () => {
+            await red.stop();
+            rmSync(dir, { recursive: true, force: true });
+        },
     };
 }
 
 function progress(what: string): void {
     process.stderr.write(`[bench mqtt] ${what}\n`);
-}
-
-function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Audio bytes the emulator has received on its real-time connections since its log was cleared. */
@@ -340,7 +260,7 @@ async function main(): Promise<void> {
     }
     const emulator = await startEmulatorProcess();
     let broker: Broker | undefined;
-    const red = await startNodeRed();
+    const red = await startNodeRedWithSource();
     try {
         broker = await startMosquitto();
         const deployed = await fetch(`${red.url}/flows`, {
@@ -351,7 +271,7 @@ async function main(): Promise<void> {
         if (!deployed.ok) throw new Error(`deploy failed: HTTP ${deployed.status}`);
         await sleep(2000);
         progress(`Node-RED, Mosquitto and the emulator are up; ${DEVICES} devices, ${SECONDS} s per run`);
-        const redPid = red.child.pid ?? 0;
+        const redPid = red.pid;
 
         const bytesPerMs = (DEVICES * CHUNK) / 40;
         /** A run fed by the source node inside Node-RED (`stream`: into the stream node; `noop`: nowhere). */

@@ -1,6 +1,7 @@
 // What the stream bench's client processes share (bench/stream.ts for the session layer,
-// bench/raw-stream-client.ts for the raw ws clients): the audio, the pacing loop, the report and
-// the bench's own signed WebSocket handshake. Imports no module of the package.
+// bench/raw-stream-client.ts for the raw ws clients): the audio, the pacing loop (bench/mqtt.ts
+// paces its devices with it too), the report and the bench's own signed WebSocket handshake.
+// Imports no module of the package.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { signSdk } from './raw-signing';
@@ -35,6 +36,8 @@ export interface RawReport {
     heapDuring: number;
     /** Every reading at MEMORY_AT, in order. */
     heapSamples: number[];
+    /** CPU seconds the readings at MEMORY_AT took (forced collections), left out of the run's CPU. */
+    readingCpu?: number;
     /** Chunk-in to last byte handed over, ms, sorted (timing runs). */
     lat?: number[];
 }
@@ -50,17 +53,23 @@ export function benchAudio(): Buffer {
 /**
  * Moments of a run, as fractions of its length, at which memory is read: spread over the steady
  * part (every session connected and streaming, none ended yet), so that the median does not
- * depend on where one sample falls relative to the sentence ends. Every side reads at the same
- * moments, so the forced collections cost each side the same CPU.
+ * depend on where one sample falls relative to the sentence ends. The CPU the readings take (their
+ * forced collections) is left out of every side's CPU figure.
  */
 export const MEMORY_AT = [0.4, 0.5, 0.6, 0.7, 0.8, 0.9] as const;
 /** Readings taken for a baseline (their median). */
 export const BASE_SAMPLES = 3;
 
+/** CPU seconds this process spent in heapNow() (its forced collections), left out of the CPU figures. */
+export let readingCpu = 0;
+
 /** Heap used + external memory after a full collection. */
 export function heapNow(): number {
+    const c0 = process.cpuUsage();
     global.gc?.();
     const m = process.memoryUsage();
+    const c = process.cpuUsage(c0);
+    readingCpu += (c.user + c.system) / 1e6;
     return m.heapUsed + m.external;
 }
 
@@ -97,8 +106,43 @@ export function rawHandshake(emulatorUrl: string): { url: string; headers: Recor
 }
 
 /**
- * Hands each session its next chunk of `audio` every 40 ms (a quarter of the sessions every
- * 10 ms, as the driver in Node-RED does) for `args.seconds`; memory is read at MEMORY_AT.
+ * The benches' pacing: hands each of `streams` its next CHUNK of `audio` every 40 ms (a quarter of
+ * them every 10 ms, spread like independent devices; each from its own offset, looping over the
+ * audio) for `seconds`, as `feed(i, chunk, elapsedMs)`; `afterTurn(elapsedMs)` after each turn of
+ * the timer. The bench modules loaded into Node-RED use it too (transpiled by writeBenchModule).
+ */
+export function paceChunks(
+    audio: Buffer,
+    streams: number,
+    seconds: number,
+    feed: (i: number, chunk: Buffer, elapsedMs: number) => void,
+    afterTurn?: (elapsedMs: number) => void,
+): Promise<void> {
+    const offsets = Array.from({ length: streams }, (_, i) => ((i * 7919 * 2) % (audio.length - CHUNK)) & ~1);
+    const t0 = Date.now();
+    let tick = 0;
+    return new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+            const elapsed = Date.now() - t0;
+            for (const due = Math.floor(elapsed / 10); tick < due; tick++) {
+                for (let i = tick % 4; i < streams; i += 4) {
+                    if (offsets[i] + CHUNK > audio.length) offsets[i] = 0;
+                    feed(i, audio.subarray(offsets[i], offsets[i] + CHUNK), elapsed);
+                    offsets[i] += CHUNK;
+                }
+            }
+            afterTurn?.(elapsed);
+            if (Date.now() - t0 >= seconds * 1000) {
+                clearInterval(timer);
+                resolve();
+            }
+        }, 5);
+    });
+}
+
+/**
+ * paceChunks for the stream bench's sessions (`args.sessions`, `args.seconds`): counts the chunks,
+ * marks those after the warm-up as timed, and reads memory at MEMORY_AT.
  */
 export function pace(
     args: RawArgs,
@@ -106,28 +150,21 @@ export function pace(
     report: RawReport,
     feed: (i: number, chunk: Buffer, timed: boolean) => void,
 ): Promise<void> {
-    const offsets = Array.from({ length: args.sessions }, (_, i) => ((i * 7919 * 2) % (audio.length - CHUNK)) & ~1);
-    const t0 = Date.now();
-    let tick = 0;
-    return new Promise<void>((resolve) => {
-        const timer = setInterval(() => {
-            const due = Math.floor((Date.now() - t0) / 10);
-            const timed = Date.now() - t0 >= args.warmup * 1000;
-            for (; tick < due; tick++) {
-                for (let i = tick % 4; i < args.sessions; i += 4) {
-                    if (offsets[i] + CHUNK > audio.length) offsets[i] = 0;
-                    feed(i, audio.subarray(offsets[i], offsets[i] + CHUNK), timed);
-                    offsets[i] += CHUNK;
-                    report.chunks++;
-                }
-            }
+    const before = readingCpu;
+    return paceChunks(
+        audio,
+        args.sessions,
+        args.seconds,
+        (i, chunk, elapsed) => {
+            feed(i, chunk, elapsed >= args.warmup * 1000);
+            report.chunks++;
+        },
+        (elapsed) => {
             const next = MEMORY_AT[report.heapSamples.length];
-            if (next !== undefined && Date.now() - t0 >= next * args.seconds * 1000) report.heapSamples.push(heapNow());
-            if (Date.now() - t0 >= args.seconds * 1000) {
-                clearInterval(timer);
-                report.heapDuring = median(report.heapSamples);
-                resolve();
-            }
-        }, 5);
+            if (next !== undefined && elapsed >= next * args.seconds * 1000) report.heapSamples.push(heapNow());
+        },
+    ).then(() => {
+        report.heapDuring = median(report.heapSamples);
+        report.readingCpu = readingCpu - before;
     });
 }

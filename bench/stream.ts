@@ -41,6 +41,7 @@ import {
     rssBytes,
     spread,
     startEmulatorProcess,
+    writeBenchModule,
 } from './lib';
 import {
     AK,
@@ -83,13 +84,14 @@ const { performance } = require('node:perf_hooks');
 const v8 = require('node:v8');
 const ws = require(${JSON.stringify(wsPath)});
 const { openSocketCount } = require(${JSON.stringify(wsConnect)});
+const { paceChunks } = require('./stream-pace.js');
 const audio = readFileSync(${JSON.stringify(audioFile)});
 const CHUNK = ${CHUNK};
 const TARGETS = { stream: 'asr', noop: 'noop', floor: 'floor' };
 module.exports = function (RED) {
     // The driver: every 10 ms a quarter of the sessions get their next chunk through the target
-    // node's receive(), a fresh message per chunk, so each session gets one per 40 ms, spread over
-    // the period like independent devices. A sink counts what comes out.
+    // node's receive() (paceChunks), a fresh message per chunk, so each session gets one per 40 ms,
+    // spread over the period like independent devices. A sink counts what comes out.
     const tally = { results: 0, events: 0, errors: 0 };
     RED.nodes.registerType('bench-sink', function (config) {
         RED.nodes.createNode(this, config);
@@ -145,45 +147,35 @@ module.exports = function (RED) {
         lat = [];
         owner = new WeakMap();
         let chunks = 0;
-        const offsets = Array.from({ length: n }, (_, i) => ((i * 7919 * 2) % (audio.length - CHUNK)) & ~1);
-        const t0 = Date.now();
-        let tick = 0;
-        const timer = setInterval(() => {
-            const due = Math.floor((Date.now() - t0) / 10);
-            const timed = Date.now() - t0 >= warmup * 1000;
-            for (; tick < due; tick++) {
-                for (let i = tick % 4; i < n; i += 4) {
-                    if (offsets[i] + CHUNK > audio.length) offsets[i] = 0;
-                    const msg = { session: 's' + i, payload: audio.subarray(offsets[i], offsets[i] + CHUNK) };
-                    offsets[i] += CHUNK;
-                    chunks++;
-                    if (timing) {
-                        fed[i] += CHUNK;
-                        pending[i].push([fed[i], performance.now(), timed]);
-                        current = i;
-                        node.receive(msg);
-                        current = -1;
-                    } else node.receive(msg);
-                }
-            }
-            if (Date.now() - t0 >= seconds * 1000) {
-                clearInterval(timer);
-                if (target !== 'noop') for (let i = 0; i < n; i++) node.receive({ session: 's' + i, control: 'end' });
-                setTimeout(() => {
-                    const late = pending.reduce((a, q) => a + q.filter((p) => p[2]).length, 0);
-                    timing = false;
-                    res.json({ chunks, ...tally, lat: lat.sort((a, b) => a - b), late });
-                }, 1500);
-            }
-        }, 5);
+        paceChunks(audio, n, seconds, (i, chunk, elapsed) => {
+            const msg = { session: 's' + i, payload: chunk };
+            chunks++;
+            if (timing) {
+                fed[i] += CHUNK;
+                pending[i].push([fed[i], performance.now(), elapsed >= warmup * 1000]);
+                current = i;
+                node.receive(msg);
+                current = -1;
+            } else node.receive(msg);
+        }).then(() => {
+            if (target !== 'noop') for (let i = 0; i < n; i++) node.receive({ session: 's' + i, control: 'end' });
+            setTimeout(() => {
+                const late = pending.reduce((a, q) => a + q.filter((p) => p[2]).length, 0);
+                timing = false;
+                res.json({ chunks, ...tally, lat: lat.sort((a, b) => a - b), late });
+            }, 1500);
+        });
     });
     // Memory after a full collection, and the WebSockets still open (the node's, counted by the
     // package, and the floor's): a baseline waits for them to close. ?snapshot=<file> writes a heap snapshot.
     RED.httpAdmin.get('/bench-probe', (req, res) => {
+        const c0 = process.cpuUsage();
         if (req.query.gc && global.gc) global.gc();
         const memory = process.memoryUsage();
+        const c = process.cpuUsage(c0);
+        const cpu = (c.user + c.system) / 1e6;
         if (typeof req.query.snapshot === 'string') v8.writeHeapSnapshot(req.query.snapshot);
-        res.json({ memory, sockets: openSocketCount() + floor.open });
+        res.json({ memory, cpu, sockets: openSocketCount() + floor.open });
     });
     RED.nodes.registerType('bench-probe', function (config) {
         RED.nodes.createNode(this, config);
@@ -291,6 +283,7 @@ async function startNodeRedWithProbe(): Promise<Red> {
     const audioFile = path.join(userDir, 'audio.pcm');
     writeFileSync(audioFile, benchAudio());
     writeFileSync(path.join(probeDir, 'bench-probe.js'), probeModule(audioFile));
+    writeBenchModule(probeDir, ['stream-pace.ts', 'raw-signing.ts']);
     writeFileSync(
         path.join(probeDir, 'bench-probe.html'),
         `<script type="text/javascript">RED.nodes.registerType('bench-probe', { category: 'config', defaults: {} });
@@ -351,6 +344,8 @@ RED.nodes.registerType('bench-sink', { category: 'function', defaults: {}, input
 
 interface Probe {
     memory: NodeJS.MemoryUsage;
+    /** CPU seconds the reading took (its forced collection). */
+    cpu: number;
     sockets: number;
 }
 
@@ -435,14 +430,18 @@ async function viaNodeRed(
     // Memory at steady state, each reading after a full collection; RSS at the middle one.
     const samples: number[] = [];
     let rss = 0;
+    // The readings' forced collections fall inside the CPU window; their CPU is left out of it.
+    let readingCpu = 0;
     for (const at of MEMORY_AT) {
         await sleep(Math.max(0, started + at * SECONDS * 1000 - Date.now()));
         const middle = samples.length === MEMORY_AT.length >> 1;
-        samples.push(await memoryOf(red, target === 'stream' && middle ? snapshotFile('during') : undefined));
+        const reading = await probe(red, target === 'stream' && middle ? snapshotFile('during') : undefined);
+        samples.push(reading.memory.heapUsed + reading.memory.external);
+        readingCpu += reading.cpu;
         if (middle) rss = rssBytes(red.pid);
     }
     const [w, report] = await Promise.all([window, reply]);
-    return { window: w, report, heap: median(samples), samples, rss };
+    return { window: { ...w, cpu: w.cpu - readingCpu }, report, heap: median(samples), samples, rss };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -547,7 +546,9 @@ async function viaClients(
         else if (line.startsWith('DONE ')) report = JSON.parse(line.slice(5)) as RawReport;
     }
     if (!window || !report) throw new Error(`the ${kind} clients did not finish`);
-    return { window: await window, report };
+    const w = await window;
+    // The clients' memory readings (forced collections) are left out of their CPU, as on the Node-RED sides.
+    return { window: { ...w, cpu: w.cpu - (report.readingCpu ?? 0) }, report };
 }
 
 /** The floor run: sockets opened and started beforehand, then the driver feeds the minimal raw-ws node. */

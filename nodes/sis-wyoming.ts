@@ -1,6 +1,5 @@
 import type { Node, NodeAPI, SisUserDef } from './lib/red/types';
 import { UserNode } from './lib/red/user-node';
-import { DEFAULT_LANGUAGES_TEXT, WYOMING_ASR_MODELS } from './lib/wyoming/languages';
 import { attachWyoming } from './lib/wyoming/wyoming';
 
 interface WyomingDef extends SisUserDef {
@@ -21,10 +20,5 @@ export = function register(RED: NodeAPI): void {
         const user = new UserNode(RED, this, def.config);
         attachWyoming(RED, user, { ...def });
     }
-    RED.nodes.registerType('sis-wyoming', SisWyoming, {
-        settings: {
-            sisWyomingModels: { value: [...WYOMING_ASR_MODELS], exportable: true },
-            sisWyomingLanguages: { value: DEFAULT_LANGUAGES_TEXT, exportable: true },
-        },
-    });
+    RED.nodes.registerType('sis-wyoming', SisWyoming);
 };

@@ -185,6 +185,39 @@ async function checkSharedRows(page: Page, tray: Locator, id: string): Promise<v
     }
 }
 
+/**
+ * Chinese text renders as glyphs (a CJK font is installed): two different characters of a dialog,
+ * drawn in the font of its labels, make two different images, and neither is the image of U+E000
+ * (private use, in no font). Without a CJK font every character draws as that same box.
+ */
+async function checkCjkGlyphs(page: Page, type: string, text: string): Promise<void> {
+    const chars = [...new Set(text.match(/[\u4e00-\u9fff]/g) ?? [])].slice(0, 2);
+    assert.equal(chars.length, 2, `${type}: Chinese characters in the dialog`);
+    // (No named functions inside: the page has no __name helper for the names the test build keeps.)
+    const images = await page.evaluate(
+        (drawn) => {
+            const trays = document.querySelectorAll('#red-ui-editor-stack .red-ui-tray');
+            const label = trays[trays.length - 1]?.querySelector('label') ?? document.body;
+            const canvas = document.createElement('canvas');
+            canvas.width = 48;
+            canvas.height = 48;
+            const g = canvas.getContext('2d') as CanvasRenderingContext2D;
+            g.font = `32px ${getComputedStyle(label).fontFamily}`;
+            g.textBaseline = 'top';
+            return drawn.map((c) => {
+                g.clearRect(0, 0, 48, 48);
+                g.fillText(c, 4, 4);
+                const alpha = g.getImageData(0, 0, 48, 48).data.filter((_, i) => i % 4 === 3);
+                return Array.from(alpha, (a) => (a > 127 ? '#' : '.')).join('');
+            });
+        },
+        [...chars, '\ue000'],
+    );
+    const [first, second, missing] = images;
+    assert.notEqual(first, second, `${type}: "${chars[0]}" and "${chars[1]}" draw alike (no CJK font?)`);
+    assert.ok(first !== missing && second !== missing, `${type}: Chinese draws as a missing glyph (no CJK font?)`);
+}
+
 /** Screenshots of every dialog, for review (git-ignored). */
 const SHOTS = path.join(__dirname, 'screenshots');
 
@@ -339,6 +372,7 @@ describe(`editor in headless Chromium on Node-RED ${nodeRedVersion()}`, function
                         Object.values(labels).some((l) => text.includes(l)),
                         `${type} dialog shows its ${lang} labels`,
                     );
+                    if (lang === 'zh-CN') await checkCjkGlyphs(page, type, text);
                     await page.click('#node-dialog-ok');
                     await tray.waitFor({ state: 'detached', timeout: 10_000 });
                     await page.evaluate((t) => RED.sidebar.help.show(t), type);

@@ -3,7 +3,15 @@ import WebSocket from 'ws';
 import { SisClient } from '../../nodes/lib/cloud/sis-client';
 import type { SisError } from '../../nodes/lib/core/errors';
 import type { SisConfigNode } from '../../nodes/lib/red/types';
-import { CANARY, CANARY_PASSWORD, configFor, type Emulator, routeLog, startCanaryEmulator } from '../helpers/emulator';
+import {
+    CANARY,
+    CANARY_PASSWORD,
+    configFor,
+    type Emulator,
+    routeLog,
+    startCanaryEmulator,
+    useEmulator,
+} from '../helpers/emulator';
 import { asFlow, helper, loadNode, nodeRedVersion } from '../helpers/nr';
 import { delay } from '../helpers/wait';
 
@@ -38,22 +46,10 @@ function noCanary(value: unknown, where: string): void {
 
 describe(`sis-config on Node-RED ${nodeRedVersion()}`, function () {
     this.timeout(20_000);
+    const getEmu = useEmulator({ limits: { tokenTtlMs: 24 * 3600_000 } });
     let emu: Emulator;
-
-    before(async () => {
-        emu = await startCanaryEmulator({ limits: { tokenTtlMs: 24 * 3600_000 } });
-    });
-    after(async () => {
-        await emu.close();
-    });
-    beforeEach((done) => {
-        emu.faults.clear();
-        emu.log.clear();
-        helper.startServer(done);
-    });
-    afterEach(async () => {
-        await helper.unload();
-        await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    before(() => {
+        emu = getEmu();
     });
 
     async function load(authType: 'aksk' | 'password', extra: Record<string, unknown> = {}, creds = {}) {

@@ -5,6 +5,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { type Emulator, routeLog, startCanaryEmulator } from '../helpers/emulator';
 import { transcript } from '../helpers/fixtures';
+import {
+    audioSource,
+    collectorPost,
+    emulatorConfig,
+    type FlowNode,
+    jobNode,
+    packer,
+    tab,
+    watcher,
+} from '../helpers/job-flow';
 import { NODE_RED_MODULE } from '../helpers/node-red-runtime';
 import { makeUserDir, type RedProcess, removeUserDir, startEventCollector, startRed } from '../helpers/red-process';
 import { delay, until } from '../helpers/wait';
@@ -20,135 +30,22 @@ interface Event {
     sis_error?: { code: string };
 }
 
-/** Packs what a flow saw into a JSON body for the collector. */
-function packer(id: string, kind: Event['kind']): Record<string, unknown> {
-    return {
-        id,
-        type: 'function',
-        z: 'tab',
-        name: `pack ${kind}`,
-        func: [
-            `msg.payload = { kind: '${kind}', payload: msg.payload, topic: msg.topic, keep: msg.keep,`,
-            '    sis_result: msg.sis_result, sis_error: msg.sis_error };',
-            "msg.headers = { 'content-type': 'application/json' };",
-            'return msg;',
-        ].join('\n'),
-        outputs: 1,
-        noerr: 0,
-        initialize: '',
-        finalize: '',
-        libs: [],
-        x: 500,
-        y: 100,
-        wires: [['post']],
-    };
-}
-
-function flowFor(emu: Emulator, collectorUrl: string, name = ''): Record<string, unknown>[] {
-    const a = emu.account;
+function flowFor(emu: Emulator, collectorUrl: string, name = ''): FlowNode[] {
+    const keep = { keep: 'msg.keep' };
     return [
-        { id: 'tab', type: 'tab', label: 'job ASR restart' },
-        {
-            id: 'cfg',
-            type: 'sis-config',
-            name: 'emulator',
-            region: a.region,
-            projectId: '',
-            authType: 'aksk',
-            endpoint: emu.url,
-            iamEndpoint: emu.url,
-            obsEndpoint: emu.url,
-            obsBucket: a.bucket,
-            maxRetries: 3,
-            credentials: { ak: a.ak, sk: a.sk },
-        },
-        {
-            id: 'inj',
-            type: 'inject',
-            z: 'tab',
-            props: [
-                { p: 'topic', vt: 'str', v: 'meeting' },
-                { p: 'keep', vt: 'json', v: '{"room":"A"}' },
-            ],
-            repeat: '',
-            once: false,
-            x: 100,
-            y: 100,
-            wires: [['file']],
-        },
-        {
-            id: 'file',
-            type: 'file in',
-            z: 'tab',
-            filename: FIXTURE,
-            filenameType: 'str',
-            format: '',
-            chunk: false,
-            sendError: false,
-            allProps: false,
-            x: 200,
-            y: 100,
-            wires: [['job']],
-        },
-        {
-            id: 'job',
-            type: 'sis-job-asr',
-            z: 'tab',
-            name,
-            config: 'cfg',
-            property: 'chinese_16k_conversation',
-            audio_format: 'auto',
-            add_punc: 'yes',
-            output: 'sentences',
-            stagingPrefix: 'node-red/sis/',
-            timeout: 10,
-            store: '',
-            x: 300,
-            y: 100,
-            wires: [['pack-out']],
-        },
-        packer('pack-out', 'out'),
-        {
-            id: 'catch',
-            type: 'catch',
-            z: 'tab',
-            scope: ['job'],
-            uncaught: false,
-            x: 300,
-            y: 200,
-            wires: [['pack-err']],
-        },
-        packer('pack-err', 'error'),
-        {
-            id: 'done',
-            type: 'complete',
-            z: 'tab',
-            scope: ['job'],
-            uncaught: false,
-            x: 300,
-            y: 300,
-            wires: [['pack-done']],
-        },
-        packer('pack-done', 'complete'),
-        {
-            id: 'post',
-            type: 'http request',
-            z: 'tab',
-            method: 'POST',
-            ret: 'txt',
-            paytoqs: 'ignore',
-            url: collectorUrl,
-            tls: '',
-            persist: false,
-            proxy: '',
-            insecureHTTPParser: false,
-            authType: '',
-            senderr: false,
-            headers: [],
-            x: 700,
-            y: 100,
-            wires: [[]],
-        },
+        tab('job ASR restart'),
+        emulatorConfig(emu),
+        ...audioSource('inj', FIXTURE, 'job', [
+            { p: 'topic', vt: 'str', v: 'meeting' },
+            { p: 'keep', vt: 'json', v: '{"room":"A"}' },
+        ]),
+        jobNode('job', 'pack-out', { name, store: '' }),
+        packer('pack-out', 'out', keep),
+        watcher('catch', 'catch', ['job'], 'pack-err'),
+        packer('pack-err', 'error', keep),
+        watcher('done', 'complete', ['job'], 'pack-done'),
+        packer('pack-done', 'complete', keep),
+        collectorPost(collectorUrl),
     ];
 }
 

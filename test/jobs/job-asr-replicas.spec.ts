@@ -15,6 +15,16 @@ import * as path from 'node:path';
 import { type Emulator, routeLog, startCanaryEmulator } from '../helpers/emulator';
 import { transcript } from '../helpers/fixtures';
 import {
+    audioSource,
+    collectorPost,
+    emulatorConfig,
+    type FlowNode,
+    jobNode,
+    packer,
+    tab,
+    watcher,
+} from '../helpers/job-flow';
+import {
     freePort,
     makeUserDir,
     type RedProcess,
@@ -49,138 +59,29 @@ interface Event {
     at: number;
 }
 
-function packer(id: string, kind: Event['kind']): Record<string, unknown> {
-    return {
-        id,
-        type: 'function',
-        z: 'tab',
-        func: [
-            `msg.payload = { kind: '${kind}', replica: env.get('SIS_REPLICA'), payload: msg.payload,`,
-            '    topic: msg.topic, sis_result: msg.sis_result, sis_error: msg.sis_error };',
-            "msg.headers = { 'content-type': 'application/json' };",
-            'return msg;',
-        ].join('\n'),
-        outputs: 1,
-        noerr: 0,
-        initialize: '',
-        finalize: '',
-        libs: [],
-        x: 500,
-        y: 100,
-        wires: [['post']],
-    };
-}
-
 /** The one flow every runtime runs; what differs between them comes from their environment. */
-function flowFor(emu: Emulator, redis: RedisServer, collectorUrl: string): Record<string, unknown>[] {
-    const a = emu.account;
-    const job = (id: string, extra: Record<string, unknown>, out: string) => ({
-        id,
-        type: 'sis-job-asr',
-        z: 'tab',
-        config: 'cfg',
-        property: 'chinese_16k_conversation',
-        audio_format: 'auto',
-        add_punc: 'yes',
-        output: 'sentences',
-        stagingPrefix: 'node-red/sis/',
-        timeout: 10,
-        x: 300,
-        y: 100,
-        wires: [[out]],
-        ...extra,
-    });
-    const source = (id: string, next: string, topic: string) => [
-        {
-            id,
-            type: 'inject',
-            z: 'tab',
-            props: [{ p: 'topic', vt: 'str', v: topic }],
-            repeat: '',
-            once: false,
-            x: 100,
-            y: 100,
-            wires: [[`${id}-file`]],
-        },
-        {
-            id: `${id}-file`,
-            type: 'file in',
-            z: 'tab',
-            filename: FIXTURE,
-            filenameType: 'str',
-            format: '',
-            chunk: false,
-            sendError: false,
-            allProps: false,
-            x: 200,
-            y: 100,
-            wires: [[next]],
-        },
-    ];
-    const watcher = (id: string, type: 'catch' | 'complete', scope: string[], pack: string) => ({
-        id,
-        type,
-        z: 'tab',
-        scope,
-        uncaught: false,
-        x: 300,
-        y: 200,
-        wires: [[pack]],
-    });
+function flowFor(emu: Emulator, redis: RedisServer, collectorUrl: string): FlowNode[] {
+    const replica = { replica: "env.get('SIS_REPLICA')" };
     return [
-        { id: 'tab', type: 'tab', label: 'replicas' },
-        {
-            id: 'cfg',
-            type: 'sis-config',
-            name: 'emulator',
-            region: a.region,
-            projectId: '',
-            authType: 'aksk',
-            endpoint: emu.url,
-            iamEndpoint: emu.url,
-            obsEndpoint: emu.url,
-            obsBucket: a.bucket,
-            maxRetries: 3,
-            redisUrl: redis.url,
-            redisPrefix: 'replicas:',
-            credentials: {
-                ak: '${SIS_AK}',
-                sk: '${SIS_SK}',
-                redisUsername: REDIS_USER,
-                redisPassword: REDIS_PASSWORD,
-            },
-        },
-        ...source('inj', 'job', 'polled'),
-        ...source('injcb', 'jobcb', 'called back'),
-        job('job', {}, 'pack-out'),
-        job('jobcb', { results: 'callback', callbackBase: '${SIS_PUBLIC_URL}' }, 'pack-outcb'),
-        packer('pack-out', 'out'),
-        packer('pack-outcb', 'outcb'),
+        tab('replicas'),
+        emulatorConfig(
+            emu,
+            { redisUrl: redis.url, redisPrefix: 'replicas:' },
+            { ak: '${SIS_AK}', sk: '${SIS_SK}', redisUsername: REDIS_USER, redisPassword: REDIS_PASSWORD },
+        ),
+        ...audioSource('inj', FIXTURE, 'job', [{ p: 'topic', vt: 'str', v: 'polled' }]),
+        ...audioSource('injcb', FIXTURE, 'jobcb', [{ p: 'topic', vt: 'str', v: 'called back' }]),
+        jobNode('job', 'pack-out'),
+        jobNode('jobcb', 'pack-outcb', { results: 'callback', callbackBase: '${SIS_PUBLIC_URL}' }),
+        packer('pack-out', 'out', replica),
+        packer('pack-outcb', 'outcb', replica),
         watcher('catch', 'catch', ['job', 'jobcb'], 'pack-err'),
-        packer('pack-err', 'error'),
+        packer('pack-err', 'error', replica),
         watcher('done', 'complete', ['job'], 'pack-done'),
-        packer('pack-done', 'complete'),
+        packer('pack-done', 'complete', replica),
         watcher('donecb', 'complete', ['jobcb'], 'pack-donecb'),
-        packer('pack-donecb', 'completecb'),
-        {
-            id: 'post',
-            type: 'http request',
-            z: 'tab',
-            method: 'POST',
-            ret: 'txt',
-            paytoqs: 'ignore',
-            url: collectorUrl,
-            tls: '',
-            persist: false,
-            proxy: '',
-            insecureHTTPParser: false,
-            authType: '',
-            senderr: false,
-            headers: [],
-            x: 700,
-            y: 100,
-            wires: [[]],
-        },
+        packer('pack-donecb', 'completecb', replica),
+        collectorPost(collectorUrl),
     ];
 }
 

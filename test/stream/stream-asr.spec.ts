@@ -1,7 +1,7 @@
 // sis-stream-asr in the Node-RED runtime against the emulator: sessions, modes, conversion, recovery.
 // Over 500 lines because the cases share the node's flows and emulator set-up.
 import * as assert from 'node:assert/strict';
-import { CANARY, type Emulator, exampleFlow, routeLog, startCanaryEmulator } from '../helpers/emulator';
+import { CANARY, type Emulator, exampleFlow, routeLog, useEmulator } from '../helpers/emulator';
 import { fixture, transcript } from '../helpers/fixtures';
 import { type Harness, harness } from '../helpers/flow';
 import { asFlow, CORE, coreNode, deploy, helper, loadNode, nodeRedVersion } from '../helpers/nr';
@@ -81,23 +81,12 @@ describe(`sis-stream-asr on Node-RED ${nodeRedVersion()}`, function () {
     const pcm = fixture('en_16k.pcm');
     const base = { mode: 'continue-stream', property: 'chinese_16k_common', audio_format: 'pcm16k16bit' };
 
-    before(async () => {
-        emu = await startCanaryEmulator({ limits: { wsIdleMs: 20_000, rasrShortMaxMs: 60_000 } });
-        for (const name of ['en_16k.wav', 'zh_16k.wav']) emu.transcripts.register(fixture(name), transcript(name));
+    const getEmu = useEmulator({ limits: { wsIdleMs: 20_000, rasrShortMaxMs: 60_000 } }, ['en_16k.wav', 'zh_16k.wav']);
+
+    before(() => {
+        emu = getEmu();
         // A replay after a drop starts after the first sentence: its audio is known too.
         emu.transcripts.register(wavOf(pcm.subarray(EN_TIMES[0][1] * BPMS), 16000, 1), [EN[1]]);
-    });
-    after(async () => {
-        await emu.close();
-    });
-    beforeEach((done) => {
-        emu.faults.clear();
-        emu.log.clear();
-        helper.startServer(done);
-    });
-    afterEach(async () => {
-        await helper.unload();
-        await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
     });
 
     async function stream(props: Record<string, unknown> = {}, opts: Parameters<typeof harness>[3] = {}) {

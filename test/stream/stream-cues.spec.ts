@@ -1,10 +1,10 @@
 // sis-stream-asr's WebVTT cues on final sentences (msg.cue) in the Node-RED runtime against the
 // emulator. The cues are read back with the `subtitle` parser (see test/red/subtitles.spec.ts).
 import * as assert from 'node:assert/strict';
-import { type Emulator, startCanaryEmulator } from '../helpers/emulator';
-import { fixture, transcript } from '../helpers/fixtures';
+import { type Emulator, useEmulator } from '../helpers/emulator';
+import { fixture } from '../helpers/fixtures';
 import { type Harness, harness } from '../helpers/flow';
-import { helper, nodeRedVersion } from '../helpers/nr';
+import { nodeRedVersion } from '../helpers/nr';
 import { sendChunks, wavOf } from '../helpers/stream';
 import { cuesOf } from '../helpers/subtitle-parser';
 import { until } from '../helpers/wait';
@@ -41,24 +41,13 @@ describe(`sis-stream-asr WebVTT cues on Node-RED ${nodeRedVersion()}`, function 
     variant[300 * BPMS] ^= 1;
     const base = { mode: 'continue-stream', property: 'chinese_16k_common', audio_format: 'pcm16k16bit' };
 
-    before(async () => {
-        emu = await startCanaryEmulator({ limits: { wsIdleMs: 20_000 } });
-        emu.transcripts.register(fixture('en_16k.wav'), transcript('en_16k.wav'));
+    const getEmu = useEmulator({ limits: { wsIdleMs: 20_000 } }, ['en_16k.wav']);
+
+    before(() => {
+        emu = getEmu();
         // Sentence-stream's second recognition hears the audio after the first sentence.
         emu.transcripts.register(wavOf(pcm.subarray(EN_TIMES[0][1] * BPMS), 16000, 1), [EN[1]]);
         emu.transcripts.register(wavOf(variant, 16000, 1), [EN[0], LONG]);
-    });
-    after(async () => {
-        await emu.close();
-    });
-    beforeEach((done) => {
-        emu.faults.clear();
-        emu.log.clear();
-        helper.startServer(done);
-    });
-    afterEach(async () => {
-        await helper.unload();
-        await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
     });
 
     function stream(props: Record<string, unknown>): Promise<Harness> {

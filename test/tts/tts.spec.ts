@@ -91,7 +91,8 @@ function watchClient(): Captured {
         seen.peak = Math.max(seen.peak, active);
         try {
             const res = await original<T>(call);
-            byText.set(text, Buffer.from((res.body as { result: { data: string } }).result.data, 'base64'));
+            // The audio comes decoded from the answer's bytes, as the node reads it.
+            byText.set(text, res.binary ?? Buffer.alloc(0));
             return res;
         } finally {
             active--;

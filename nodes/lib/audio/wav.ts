@@ -36,7 +36,8 @@ const WAV_CODECS: Readonly<Record<number, WavCodec>> = {
     85: 'mp3',
 };
 
-interface WavFmt {
+/** The fields of a `fmt ` chunk (what a canonical header writes, see tts/join's wavHeader). */
+export interface WavFormat {
     formatTag: number;
     channels: number;
     sampleRate: number;
@@ -45,7 +46,7 @@ interface WavFmt {
     bitsPerSample: number;
 }
 
-function parseFmtChunk(buf: Buffer, off: number, size: number): WavFmt | undefined {
+function parseFmtChunk(buf: Buffer, off: number, size: number): WavFormat | undefined {
     if (size < 14 || !has(buf, off, 14)) return undefined;
     let formatTag = buf.readUInt16LE(off);
     const bitsPerSample = size >= 16 ? (u16le(buf, off + 14) ?? 0) : 0;
@@ -71,7 +72,7 @@ export function isWavStart(buf: Buffer): boolean {
 }
 
 interface WavScan {
-    fmt?: WavFmt;
+    fmt?: WavFormat;
     dataOffset?: number;
     declared?: number;
 }

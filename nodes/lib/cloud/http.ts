@@ -85,49 +85,59 @@ function abortError(): Error {
     return err;
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal, also?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-        if (signal?.aborted) {
+        if (signal?.aborted || also?.aborted) {
             reject(abortError());
             return;
         }
         const onAbort = (): void => {
             clearTimeout(timer);
+            also?.removeEventListener('abort', onAbort);
+            signal?.removeEventListener('abort', onAbort);
             reject(abortError());
         };
         const timer = setTimeout(() => {
             signal?.removeEventListener('abort', onAbort);
+            also?.removeEventListener('abort', onAbort);
             resolve();
         }, ms);
         signal?.addEventListener('abort', onAbort, { once: true });
+        also?.addEventListener('abort', onAbort, { once: true });
     });
 }
 
-/** A counting semaphore whose waiters can be aborted. */
+/** A counting semaphore whose waiters can be aborted, one by one or all at once. */
 class Limiter {
     private active = 0;
-    private readonly waiters: (() => void)[] = [];
+    private readonly waiters: { wake: () => void; fail: (err: Error) => void }[] = [];
 
     constructor(private readonly max: number) {}
 
     async acquire(signal?: AbortSignal): Promise<() => void> {
         if (this.active >= this.max) {
             await new Promise<void>((resolve, reject) => {
-                const wake = (): void => {
-                    signal?.removeEventListener('abort', onAbort);
-                    resolve();
-                };
-                const onAbort = (): void => {
-                    const i = this.waiters.indexOf(wake);
-                    if (i >= 0) this.waiters.splice(i, 1);
-                    reject(abortError());
-                };
                 if (signal?.aborted) {
                     reject(abortError());
                     return;
                 }
+                const waiter = {
+                    wake: (): void => {
+                        signal?.removeEventListener('abort', onAbort);
+                        resolve();
+                    },
+                    fail: (err: Error): void => {
+                        signal?.removeEventListener('abort', onAbort);
+                        reject(err);
+                    },
+                };
+                const onAbort = (): void => {
+                    const i = this.waiters.indexOf(waiter);
+                    if (i >= 0) this.waiters.splice(i, 1);
+                    reject(abortError());
+                };
                 signal?.addEventListener('abort', onAbort, { once: true });
-                this.waiters.push(wake);
+                this.waiters.push(waiter);
             });
         } else {
             this.active++;
@@ -138,9 +148,14 @@ class Limiter {
             released = true;
             const next = this.waiters.shift();
             // Hand the slot straight to the next waiter so the count never overshoots.
-            if (next) next();
+            if (next) next.wake();
             else this.active--;
         };
+    }
+
+    /** Refuses every waiter (the client is closing). */
+    failAll(err: Error): void {
+        for (const waiter of this.waiters.splice(0)) waiter.fail(err);
     }
 }
 
@@ -156,19 +171,51 @@ function errorCode(err: unknown): string | undefined {
 
 function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(raw)) {
-        if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+    // undici gives the names in lower case already.
+    for (const k in raw) {
+        const v = raw[k];
+        if (v !== undefined) out[k] = typeof v === 'string' ? v : v.join(', ');
     }
     return out;
+}
+
+/** True when a header of that name (any case) is present. */
+function hasHeader(headers: Record<string, string>, lowerName: string): boolean {
+    for (const k in headers) if (k.length === lowerName.length && k.toLowerCase() === lowerName) return true;
+    return false;
+}
+
+/** Reads a response body whole, refusing one larger than `max` bytes. */
+function readBody(body: Dispatcher.ResponseData['body'], max: number, what: string): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        body.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > max) {
+                body.destroy();
+                reject(new SisError('PROTOCOL', `${what}: response larger than ${max} bytes`));
+                return;
+            }
+            chunks.push(chunk);
+        });
+        body.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+        body.on('error', reject);
+    });
 }
 
 export class HttpClient {
     private readonly opts: typeof DEFAULTS & HttpClientOptions;
     private readonly agent: Agent;
     private readonly proxies = new Map<string, ProxyAgent>();
+    /** The dispatcher chosen for each origin: the proxy look-up runs once per origin, not per request. */
+    private readonly routes = new Map<string, Dispatcher>();
     private readonly limiter: Limiter;
-    /** One controller per request in flight, so close() can abort them all without shared listeners. */
-    private readonly inflight = new Set<AbortController>();
+    /**
+     * Aborted by close(), for the retry pauses alone: requests in flight end when close() destroys
+     * their dispatchers, so a request needs no abort controller of its own.
+     */
+    private readonly closing = new AbortController();
     private closed = false;
 
     constructor(options: HttpClientOptions = {}) {
@@ -195,8 +242,22 @@ export class HttpClient {
         };
     }
 
-    /** The dispatcher for a URL: direct, or through the proxy the environment names for it. */
+    /**
+     * The dispatcher for a URL: direct, or through the proxy the environment names for it. The
+     * environment is read on a client's first request to each origin (a config node's client
+     * lives until the next deploy).
+     */
     dispatcherFor(url: URL): Dispatcher {
+        const origin = url.origin;
+        let route = this.routes.get(origin);
+        if (!route) {
+            route = this.lookUpDispatcher(url);
+            this.routes.set(origin, route);
+        }
+        return route;
+    }
+
+    private lookUpDispatcher(url: URL): Dispatcher {
         const proxy = proxyForUrl(url, this.opts.env);
         if (!proxy) return this.agent;
         let agent = this.proxies.get(proxy);
@@ -216,35 +277,37 @@ export class HttpClient {
         return this.opts.ca;
     }
 
+    private cancelled(what: string | undefined, cause?: unknown): SisError {
+        return new SisError('CANCELLED', `${what ?? 'request'} cancelled: the client was closed`, { cause });
+    }
+
     /**
      * Sends a request, retrying 429/5xx and connection failures when that is safe. Resolves with
      * the final response whatever its status; rejects with a SisError when no response came.
      */
     async send(req: HttpRequest): Promise<HttpResponse> {
-        if (this.closed) throw new SisError('CANCELLED', `${req.what ?? 'request'} cancelled: the client was closed`);
-        const own = new AbortController();
-        const onCallerAbort = (): void => own.abort();
-        if (req.signal?.aborted) own.abort();
-        req.signal?.addEventListener('abort', onCallerAbort, { once: true });
-        this.inflight.add(own);
+        if (this.closed) throw this.cancelled(req.what);
         try {
-            return await this.sendWithRetries(req, own.signal);
-        } finally {
-            this.inflight.delete(own);
-            req.signal?.removeEventListener('abort', onCallerAbort);
+            return await this.sendWithRetries(req);
+        } catch (err) {
+            // A request cut short by close() fails as cancelled, whatever undici called it.
+            throw this.closed ? this.cancelled(req.what, err) : err;
         }
     }
 
-    private async sendWithRetries(req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
+    private async sendWithRetries(req: HttpRequest): Promise<HttpResponse> {
         const what = req.what ?? 'request';
+        const signal = req.signal;
         for (let attempt = 0; ; attempt++) {
             let response: HttpResponse | undefined;
             try {
-                response = await this.attempt(req, signal, attempt + 1);
+                response = await this.attempt(req, attempt + 1);
             } catch (err) {
                 const mapped = errorFromException(err, what);
                 const safe = req.idempotent || BEFORE_SEND.has(errorCode(err) ?? '');
-                if (!mapped.retryable || !safe || attempt >= this.opts.maxRetries || signal.aborted) throw mapped;
+                if (!mapped.retryable || !safe || attempt >= this.opts.maxRetries || signal?.aborted || this.closed) {
+                    throw mapped;
+                }
                 await this.pause(backoffDelay(attempt, this.opts.retryBaseMs, this.opts.retryMaxMs), signal, what);
                 continue;
             }
@@ -261,48 +324,40 @@ export class HttpClient {
         }
     }
 
-    private async pause(ms: number, signal: AbortSignal, what: string): Promise<void> {
+    private async pause(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
         try {
-            await sleep(ms, signal);
+            await sleep(ms, signal, this.closing.signal);
         } catch (err) {
             throw errorFromException(err, what);
         }
     }
 
-    private async attempt(req: HttpRequest, signal: AbortSignal, attempts: number): Promise<HttpResponse> {
-        const release = await this.limiter.acquire(signal);
+    private async attempt(req: HttpRequest, attempts: number): Promise<HttpResponse> {
+        const release = await this.limiter.acquire(req.signal);
         try {
-            const extra = req.prepare ? await req.prepare(req) : {};
-            const headers: Record<string, string> = { ...req.headers, ...extra };
-            if (this.opts.userAgent && !Object.keys(headers).some((h) => h.toLowerCase() === 'user-agent')) {
-                headers['user-agent'] = this.opts.userAgent;
-            }
-            const res = await this.dispatcherFor(req.url).request({
-                origin: req.url.origin,
-                path: `${req.url.pathname}${req.url.search}`,
+            if (this.closed) throw this.cancelled(req.what);
+            const extra = req.prepare ? await req.prepare(req) : undefined;
+            const headers: Record<string, string> = Object.assign({}, req.headers, extra);
+            if (this.opts.userAgent && !hasHeader(headers, 'user-agent')) headers['user-agent'] = this.opts.userAgent;
+            const url = req.url;
+            const res = await this.dispatcherFor(url).request({
+                origin: url.origin,
+                path: url.search ? `${url.pathname}${url.search}` : url.pathname,
                 method: req.method as Dispatcher.HttpMethod,
                 headers,
                 body: req.body,
-                signal,
+                signal: req.signal,
             });
-            const chunks: Buffer[] = [];
-            let size = 0;
-            for await (const chunk of res.body) {
-                const buf = chunk as Buffer;
-                size += buf.length;
-                if (size > this.opts.maxResponseBytes) {
-                    res.body.destroy();
-                    throw new SisError(
-                        'PROTOCOL',
-                        `${req.what ?? 'request'}: response larger than ${this.opts.maxResponseBytes} bytes`,
-                    );
-                }
-                chunks.push(buf);
+            const what = req.what ?? 'request';
+            const declared = Number(res.headers['content-length']);
+            if (declared > this.opts.maxResponseBytes) {
+                res.body.destroy();
+                throw new SisError('PROTOCOL', `${what}: response larger than ${this.opts.maxResponseBytes} bytes`);
             }
             return {
                 status: res.statusCode,
                 headers: flattenHeaders(res.headers),
-                body: Buffer.concat(chunks, size),
+                body: await readBody(res.body, this.opts.maxResponseBytes, what),
                 attempts,
             };
         } finally {
@@ -314,10 +369,11 @@ export class HttpClient {
     async close(): Promise<void> {
         if (this.closed) return;
         this.closed = true;
-        for (const controller of this.inflight) controller.abort();
-        this.inflight.clear();
+        this.closing.abort();
+        this.limiter.failAll(this.cancelled(undefined));
         const all: Dispatcher[] = [this.agent, ...this.proxies.values()];
         this.proxies.clear();
+        this.routes.clear();
         await Promise.all(all.map((d) => d.destroy().catch(() => undefined)));
     }
 }

@@ -236,8 +236,23 @@ interface Endpoint {
     hostname: string;
 }
 
+let lastEndpoint: { text: string; parsed: Endpoint; pathStyle: boolean } | undefined;
+
 /** Lenient endpoint parsing (scheme defaults to https); keeps an explicitly written port. */
 function parseEndpoint(endpoint: string): Endpoint {
+    return endpointInfo(endpoint).parsed;
+}
+
+/** The parsed endpoint and its default style; the last one is kept (a client uses one endpoint). */
+function endpointInfo(endpoint: string): { parsed: Endpoint; pathStyle: boolean } {
+    if (lastEndpoint?.text === endpoint) return lastEndpoint;
+    const parsed = parseEndpointText(endpoint);
+    const pathStyle = isIP(parsed.hostname) !== 0 || parsed.hostname.toLowerCase() === 'localhost';
+    lastEndpoint = { text: endpoint, parsed, pathStyle };
+    return lastEndpoint;
+}
+
+function parseEndpointText(endpoint: string): Endpoint {
     const trimmed = endpoint.trim();
     const m = /^([a-z][a-z0-9+.-]*):\/\//i.exec(trimmed);
     const scheme = m ? m[1].toLowerCase() : 'https';
@@ -251,8 +266,7 @@ function parseEndpoint(endpoint: string): Endpoint {
 
 /** Path style is used when the endpoint host is an IP address or `localhost` (as the sis-config help says). */
 export function isPathStyleEndpoint(endpoint: string): boolean {
-    const { hostname } = parseEndpoint(endpoint);
-    return isIP(hostname) !== 0 || hostname.toLowerCase() === 'localhost';
+    return endpointInfo(endpoint).pathStyle;
 }
 
 /**

@@ -1,6 +1,6 @@
 // A small OBS client for staging audio: put, get, head, delete and pre-signed GET URLs, signed
 // with the OBS signature (docs/protocol/obs.md) and sent through the config node's HTTP client.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { invalidInput, SisError } from '../core/errors';
 import { obsError } from './obs-errors';
 import { obsUrl, presignObsUrl, signObsRequest } from './obs-signature';
@@ -65,11 +65,9 @@ export class ObsClient {
     private async send(req: ObsRequest): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
         const url = new URL(obsUrl(this.endpoint, req.ref.bucket, req.ref.key));
         const headers: Record<string, string> = {};
-        if (req.body) {
-            headers['Content-Type'] = req.contentType ?? 'application/octet-stream';
-            // Lets OBS refuse a body damaged in transit instead of storing it.
-            headers['Content-MD5'] = createHash('md5').update(req.body).digest('base64');
-        }
+        // No Content-MD5, as the official SDK sends none unless asked: TLS already protects the body in
+        // transit, and hashing a large Buffer would block the event loop (docs/protocol/obs.md).
+        if (req.body) headers['Content-Type'] = req.contentType ?? 'application/octet-stream';
         // Refused temporary keys are replaced once (withObsCredentials); errors come out scrubbed.
         return this.sis.withObsCredentials(async (credentials) => {
             const res = await this.sis.http.send({

@@ -9,6 +9,7 @@ import { SharedValue } from './cache';
 import { type Endpoints, joinUrl, resolveEndpoints, toWebSocketUrl } from './endpoints';
 import { HttpClient, type HttpClientOptions } from './http';
 import { fetchTemporaryCredentials, fetchToken, type IamToken, lookupProject, type TemporaryCredentials } from './iam';
+import { jsonText, parseJsonWithBase64 } from './json-base64';
 import { isObsCredentialRefusal } from './obs-errors';
 import { type AkSkCredentials, buildQuery, type QueryValue, signRequest } from './signer';
 
@@ -51,12 +52,19 @@ export interface SisCall {
     idempotent: boolean;
     signal?: AbortSignal;
     what: string;
+    /**
+     * A base64 string field of the answer (e.g. `['result', 'data']`), decoded into `binary` and
+     * left out of `body`.
+     */
+    base64Field?: readonly string[];
 }
 
 export interface SisResult<T> {
     status: number;
     body: T;
     traceId?: string;
+    /** The decoded `base64Field`, when the answer has it. */
+    binary?: Buffer;
 }
 
 export interface WsHandshake {
@@ -285,8 +293,11 @@ export class SisClient {
             throw errorFromResponse(res.status, res.body, call.what, res.headers);
         }
         let parsed: unknown;
+        let binary: Buffer | undefined;
         try {
-            parsed = res.body.length ? JSON.parse(res.body.toString('utf8')) : {};
+            if (!res.body.length) parsed = {};
+            else if (call.base64Field) ({ json: parsed, binary } = parseJsonWithBase64(res.body, call.base64Field));
+            else parsed = JSON.parse(jsonText(res.body));
         } catch {
             throw new SisError('PROTOCOL', `${call.what}: the answer is not valid JSON`, { status: res.status });
         }
@@ -298,6 +309,7 @@ export class SisClient {
             status: res.status,
             body: parsed as T,
             traceId: typeof traceId === 'string' ? traceId : undefined,
+            binary,
         };
     }
 

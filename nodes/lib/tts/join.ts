@@ -3,7 +3,7 @@
 // for PCM. Also the header that starts a WAV stream whose length is not known yet.
 
 import { isId3v1, mp3Layout } from '../audio/mp3';
-import { parseWavHeader, type WavHeader } from '../audio/wav';
+import { parseWavHeader, type WavFormat, type WavHeader } from '../audio/wav';
 import { SisError } from '../core/errors';
 
 export type TtsFormat = 'wav' | 'mp3' | 'pcm';
@@ -18,15 +18,6 @@ export interface JoinedAudio {
 /** Raw PCM from the service is 16-bit mono little-endian (docs/protocol/rest.md §4.2). */
 const PCM_BLOCK = 2;
 const OPEN_SIZE = 0xffffffff;
-
-interface WavFormat {
-    formatTag: number;
-    channels: number;
-    sampleRate: number;
-    byteRate: number;
-    blockAlign: number;
-    bitsPerSample: number;
-}
 
 /** A canonical 44-byte header; without `dataBytes` the sizes are left open, as streaming writers do. */
 export function wavHeader(fmt: WavFormat, dataBytes?: number): Buffer {
@@ -107,10 +98,16 @@ export function joinWav(parts: readonly Buffer[]): JoinedAudio {
         bitsPerSample: first.bitsPerSample,
     };
     const dataBytes = datas.reduce((n, d) => n + d.length, 0);
+    const header = wavHeader(fmt, dataBytes);
+    const durationMs = fmt.byteRate > 0 ? Math.round((dataBytes * 1000) / fmt.byteRate) : undefined;
+    // One part that is already the file this would write is sent as it came, not copied.
+    const only = parts.length === 1 ? parts[0] : undefined;
+    if (only && only.length === 44 + dataBytes && !(dataBytes & 1) && header.equals(only.subarray(0, 44))) {
+        return { audio: only, sampleRate: fmt.sampleRate, durationMs };
+    }
     // RIFF chunks are word-aligned: an odd data chunk is followed by a pad byte.
     const pad = dataBytes & 1 ? [Buffer.alloc(1)] : [];
-    const audio = Buffer.concat([wavHeader(fmt, dataBytes), ...datas, ...pad]);
-    const durationMs = fmt.byteRate > 0 ? Math.round((dataBytes * 1000) / fmt.byteRate) : undefined;
+    const audio = Buffer.concat([header, ...datas, ...pad]);
     return { audio, sampleRate: fmt.sampleRate, durationMs };
 }
 

@@ -73,7 +73,8 @@ export class Semaphore {
 
 interface TtsResponse {
     trace_id?: unknown;
-    result?: { data?: unknown };
+    /** Its `data` comes decoded, as the call's `binary`. */
+    result?: Record<string, unknown>;
 }
 
 export interface SynthesizedParts {
@@ -89,39 +90,45 @@ export async function synthesizeParts(
     limiter: Semaphore,
     signal: AbortSignal,
 ): Promise<SynthesizedParts> {
-    const controller = new AbortController();
-    // Every piece listens for the abort while it waits or runs; each removes its listener when done.
-    setMaxListeners(0, controller.signal);
-    const onAbort = (): void => controller.abort();
-    if (signal.aborted) controller.abort();
-    else signal.addEventListener('abort', onAbort, { once: true });
+    // Several pieces share a controller, so that the first failure stops the others; one piece needs
+    // none of its own. Every piece listens for the abort while it waits or runs, and stops listening
+    // when done.
+    const controller = texts.length > 1 ? new AbortController() : undefined;
+    const pieceSignal = controller ? controller.signal : signal;
+    const onAbort = (): void => controller?.abort();
+    if (controller) {
+        setMaxListeners(0, controller.signal);
+        if (signal.aborted) controller.abort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+    }
     const parts: Buffer[] = new Array(texts.length);
     const traceIds: (string | undefined)[] = new Array(texts.length);
     let firstError: unknown;
     const one = async (text: string, i: number): Promise<void> => {
         const what = texts.length > 1 ? `text to speech (part ${i + 1} of ${texts.length})` : 'text to speech';
         try {
-            await limiter.run(controller.signal, async () => {
+            await limiter.run(pieceSignal, async () => {
                 const res = await client.call<TtsResponse>({
                     method: 'POST',
                     path: '/tts',
                     json: { text, config },
+                    // The audio is decoded from the answer's bytes, not parsed as a string first.
+                    base64Field: ['result', 'data'],
                     idempotent: true,
-                    signal: controller.signal,
+                    signal: pieceSignal,
                     what,
                 });
-                const data = res.body.result?.data;
-                if (typeof data !== 'string') {
+                if (!res.binary) {
                     throw new SisError('PROTOCOL', `${what}: the answer has no audio data`, { traceId: res.traceId });
                 }
-                parts[i] = Buffer.from(data, 'base64');
+                parts[i] = res.binary;
                 traceIds[i] = res.traceId;
             });
         } catch (err) {
             // The first failure is the one reported; the others only stop.
             if (firstError === undefined) {
                 firstError = err;
-                controller.abort();
+                controller?.abort();
             }
         }
     };

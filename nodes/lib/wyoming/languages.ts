@@ -15,7 +15,7 @@ import { PROTOCOL_VERSION } from './protocol';
 export const ENGLISH_RASR_MODEL = 'english_16k_common';
 
 /** The models a language may use: the real-time table and the English model. */
-export const WYOMING_ASR_MODELS: readonly string[] = [...RASR_PROPERTIES, ENGLISH_RASR_MODEL];
+const WYOMING_ASR_MODELS: readonly string[] = [...RASR_PROPERTIES, ENGLISH_RASR_MODEL];
 
 const MODEL_DESCRIPTIONS: Readonly<Record<string, string>> = {
     chinese_8k_common: 'Mandarin, 8 kHz',
@@ -37,10 +37,6 @@ export const DEFAULT_LANGUAGES: Readonly<Record<string, string>> = {
     'zh-HK': 'cantonese_16k_common',
     wuu: 'shanghai_16k_common',
 };
-
-export const DEFAULT_LANGUAGES_TEXT = Object.entries(DEFAULT_LANGUAGES)
-    .map(([l, m]) => `${l}=${m}`)
-    .join(', ');
 
 const LANGUAGE_TAG = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/;
 
