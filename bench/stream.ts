@@ -4,7 +4,7 @@
 // node.receive()) that writes each chunk as one frame to an already open raw `ws` socket; and raw
 // `ws` clients in a plain Node.js process (bench/raw-stream-client.ts, the bench's own signing).
 // Run: `npm run build && npx tsx bench/stream.ts [--sessions 100] [--seconds 10] [--rounds 3]
-// [--layer] [--harness] [--profile <dir>] [--snapshot <dir>]`.
+// [--layer] [--harness] [--compact-replay] [--profile <dir>] [--snapshot <dir>]`.
 //
 // Processes: the emulator, Node-RED and the raw clients each run in their own process, so CPU
 // time is read per process from /proc. In Node-RED one module (written to a temporary folder and
@@ -275,6 +275,9 @@ interface Red {
     stop(): Promise<void>;
 }
 
+/** `--compact-replay`: the node keeps the audio for a replay coded (settings.js sisStreamAsrCompactReplay). */
+const COMPACT_REPLAY = process.argv.includes('--compact-replay');
+
 async function startNodeRedWithProbe(): Promise<Red> {
     const port = await freePort();
     const userDir = mkdtempSync(path.join(tmpdir(), 'sis-stream-bench-'));
@@ -296,7 +299,8 @@ RED.nodes.registerType('bench-sink', { category: 'function', defaults: {}, input
   flowFile: 'flows.json', credentialSecret: false,
   nodesDir: [${JSON.stringify(path.join(ROOT, 'dist/nodes'))}, ${JSON.stringify(probeDir)}],
   telemetry: { enabled: false, updateNotification: false }, diagnostics: { enabled: false, ui: false },
-  editorTheme: { tours: false, projects: { enabled: false } }, logging: { console: { level: 'warn' } } };`,
+  editorTheme: { tours: false, projects: { enabled: false } }, logging: { console: { level: 'warn' } },
+  sisStreamAsrCompactReplay: ${COMPACT_REPLAY} };`,
     );
     // BENCH_NODE_FLAGS (e.g. --trace-gc): more Node.js flags for the Node-RED process (its output is then shown).
     const extraFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
@@ -489,6 +493,7 @@ async function layerClients(args: RawArgs): Promise<void> {
     const limits: SessionLimits = {
         queueBytes: 20 * spec.bytesPerSecond,
         replayBytes: 60 * spec.bytesPerSecond,
+        compactReplay: false,
         reconnects: 5,
         backoffBaseMs: 250,
         backoffMaxMs: 5000,
@@ -696,7 +701,7 @@ async function main(): Promise<void> {
         ]);
         console.log(
             `\n${ROUNDS} round(s) of ${SECONDS} s (CPU counted from ${WARMUP_S} s to ${SECONDS - 0.5} s); medians (min–max); ` +
-                `Node ${process.version}; Node-RED idle heap ${fixed(idleHeap / 1048576, 1)} MiB` +
+                `Node ${process.version}; replay audio ${COMPACT_REPLAY ? 'kept coded' : 'kept as it is'}; Node-RED idle heap ${fixed(idleHeap / 1048576, 1)} MiB` +
                 (HARNESS ? `; harness alone (driver into a no-op node): ${over((r) => r.harness, 3)} cores` : ''),
         );
         for (const r of rounds) console.log(r.counts);

@@ -396,32 +396,40 @@ describe(`sis-stream-asr on Node-RED ${nodeRedVersion()}`, function () {
         assert.equal(h.out[0].length, 0);
     });
 
-    it('a dropped connection is reopened and the audio since the last final replayed: nothing lost, nothing twice', async () => {
-        // 40 ms chunks go out one frame each: the drop comes at 2 s, after the first sentence
-        // (200–960 ms, final once 500 ms of silence followed) and inside the second.
-        emu.faults.add({ route: 'rasr', kind: 'ws-close', afterFrames: 50 });
-        const h = await stream();
-        h.send({ control: 'start' });
-        await until(() => (events(h).includes('START') ? true : undefined));
-        // Paced a little, so the first final result is out before the drop.
-        await sendChunks(h.send, pcm, 1280, {}, 2);
-        h.send({ control: 'end' });
-        await ended(h);
-        assert.deepEqual(texts(h.out[0]), EN);
-        assert.deepEqual(times(h.out[0]), EN_TIMES);
-        assert.deepEqual(events(h), ['START', 'END']);
-        assert.equal(h.caught.length, 0);
-        const log = routeLog(emu, 'rasr') as { ws: { bytes: number; commands: string[] } }[];
-        assert.equal(log.length, 2, 'reconnected once');
-        // The second connection got the audio from the end of the first sentence on; its last
-        // chunk (the rest of the 1280-byte cut) may have gone out alone, padded to 320 bytes.
-        const audio = pcm.length - EN_TIMES[0][1] * BPMS;
-        const tail = pcm.length % 1280;
-        assert.ok([audio, audio - tail + 320].includes(log[1].ws.bytes), `${log[1].ws.bytes} bytes`);
-        assert.deepEqual(log[1].ws.commands, ['START', 'END']);
-        const colours = h.statuses.map((s) => (s.status as { text?: string }).text);
-        assert.ok(colours.includes('reconnecting'));
-    });
+    for (const compact of [false, true]) {
+        const kept = compact ? 'kept coded (sisStreamAsrCompactReplay)' : 'kept as it is';
+        it(`a dropped connection is reopened and the audio since the last final replayed, ${kept}: nothing lost, nothing twice`, async () => {
+            runtimeSettings({ sisStreamAsrCompactReplay: compact || undefined });
+            try {
+                // 40 ms chunks go out one frame each: the drop comes at 2 s, after the first sentence
+                // (200–960 ms, final once 500 ms of silence followed) and inside the second.
+                emu.faults.add({ route: 'rasr', kind: 'ws-close', afterFrames: 50 });
+                const h = await stream();
+                h.send({ control: 'start' });
+                await until(() => (events(h).includes('START') ? true : undefined));
+                // Paced a little, so the first final result is out before the drop.
+                await sendChunks(h.send, pcm, 1280, {}, 2);
+                h.send({ control: 'end' });
+                await ended(h);
+                assert.deepEqual(texts(h.out[0]), EN);
+                assert.deepEqual(times(h.out[0]), EN_TIMES);
+                assert.deepEqual(events(h), ['START', 'END']);
+                assert.equal(h.caught.length, 0);
+                const log = routeLog(emu, 'rasr') as { ws: { bytes: number; commands: string[] } }[];
+                assert.equal(log.length, 2, 'reconnected once');
+                // The second connection got the audio from the end of the first sentence on; its last
+                // chunk (the rest of the 1280-byte cut) may have gone out alone, padded to 320 bytes.
+                const audio = pcm.length - EN_TIMES[0][1] * BPMS;
+                const tail = pcm.length % 1280;
+                assert.ok([audio, audio - tail + 320].includes(log[1].ws.bytes), `${log[1].ws.bytes} bytes`);
+                assert.deepEqual(log[1].ws.commands, ['START', 'END']);
+                const colours = h.statuses.map((s) => (s.status as { text?: string }).text);
+                assert.ok(colours.includes('reconnecting'));
+            } finally {
+                runtimeSettings({ sisStreamAsrCompactReplay: undefined });
+            }
+        });
+    }
 
     it('audio beyond the queue bound cancels the session with QUEUE_FULL, reported once', async () => {
         runtimeSettings({ sisStreamAsrQueueSeconds: 1 });

@@ -32,6 +32,8 @@ export interface SessionLimits {
     queueBytes: number;
     /** Audio sent since the last final result, kept for a replay. */
     replayBytes: number;
+    /** Keep that audio coded without loss (16-bit PCM: about half the memory, some CPU per chunk). */
+    compactReplay: boolean;
     /** Connection attempts after a drop (or a failed first connection) before giving up. */
     reconnects: number;
     backoffBaseMs: number;
@@ -171,7 +173,7 @@ export class StreamSession {
         this.host = setup.host;
         this.intake = setup.intake;
         this.blocks = new AudioBlocks(setup.blocks, () => this.oldestKept());
-        this.sent = new ReplayStore(setup.spec.codec === 'pcm', setup.replayBlocks);
+        this.sent = new ReplayStore(setup.spec.codec === 'pcm' && setup.limits.compactReplay, setup.replayBlocks);
         this.idle = setTimeout(this.idleCheck, this.limits.idleMs);
         const reused = setup.socket;
         if (reused?.open) {

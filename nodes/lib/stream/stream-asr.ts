@@ -66,6 +66,8 @@ export class StreamAsr implements SessionHost {
     private readonly maxSessions: number;
     private readonly queueSeconds: number;
     private readonly reconnects: number;
+    /** Audio kept for a replay is coded (less memory per session) rather than kept as it is (less CPU). */
+    private readonly compactReplay: boolean;
     /** Cue layout when final sentences carry a WebVTT cue; undefined when they do not. */
     private readonly cues: SubtitleOptions | undefined;
     private readonly live = new Map<string, StreamSession>();
@@ -103,6 +105,7 @@ export class StreamAsr implements SessionHost {
         const runtime = RED.settings as unknown as Record<string, unknown>;
         this.queueSeconds = boundedNumber(runtime.sisStreamAsrQueueSeconds, DEFAULT_QUEUE_SECONDS, 1, 600);
         this.reconnects = Math.round(boundedNumber(runtime.sisStreamAsrReconnects, DEFAULT_RECONNECTS, 0, 20));
+        this.compactReplay = runtime.sisStreamAsrCompactReplay === true;
     }
 
     /** Handles one message; throws what `done(err)` should report. */
@@ -177,6 +180,7 @@ export class StreamAsr implements SessionHost {
         const limits: SessionLimits = {
             queueBytes: Math.round(this.queueSeconds * spec.bytesPerSecond),
             replayBytes: REPLAY_SECONDS * spec.bytesPerSecond,
+            compactReplay: this.compactReplay,
             reconnects: this.reconnects,
             backoffBaseMs: 250,
             backoffMaxMs: 5000,

@@ -80,6 +80,7 @@ export interface TranscriptionSetup {
 const LIMITS: SessionLimits = {
     queueBytes: 20 * 32000,
     replayBytes: 60 * 32000,
+    compactReplay: false,
     reconnects: 2,
     backoffBaseMs: 200,
     backoffMaxMs: 2000,
