@@ -91,8 +91,7 @@ function watchClient(): Captured {
         seen.peak = Math.max(seen.peak, active);
         try {
             const res = await original<T>(call);
-            // The audio comes decoded from the answer's bytes, as the node reads it.
-            byText.set(text, res.binary ?? Buffer.alloc(0));
+            byText.set(text, Buffer.from((res.body as { result: { data: string } }).result.data, 'base64'));
             return res;
         } finally {
             active--;

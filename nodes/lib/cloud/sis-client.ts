@@ -4,12 +4,12 @@
 // temporary AK/SK through `withObsCredentials`; a refusal drops the credential and the request is
 // made once more with a fresh one.
 
+import { isAscii } from 'node:buffer';
 import { errorFromResponse, SisError } from '../core/errors';
 import { SharedValue } from './cache';
 import { type Endpoints, joinUrl, resolveEndpoints, toWebSocketUrl } from './endpoints';
 import { HttpClient, type HttpClientOptions } from './http';
 import { fetchTemporaryCredentials, fetchToken, type IamToken, lookupProject, type TemporaryCredentials } from './iam';
-import { jsonText, parseJsonWithBase64 } from './json-base64';
 import { isObsCredentialRefusal } from './obs-errors';
 import { type AkSkCredentials, buildQuery, type QueryValue, signRequest } from './signer';
 
@@ -52,19 +52,12 @@ export interface SisCall {
     idempotent: boolean;
     signal?: AbortSignal;
     what: string;
-    /**
-     * A base64 string field of the answer (e.g. `['result', 'data']`), decoded into `binary` and
-     * left out of `body`.
-     */
-    base64Field?: readonly string[];
 }
 
 export interface SisResult<T> {
     status: number;
     body: T;
     traceId?: string;
-    /** The decoded `base64Field`, when the answer has it. */
-    binary?: Buffer;
 }
 
 export interface WsHandshake {
@@ -97,6 +90,14 @@ export function isTokenRefusal(err: unknown): boolean {
 function nonEmpty(v: string | undefined): string | undefined {
     const t = v?.trim();
     return t ? t : undefined;
+}
+
+/**
+ * The text of a JSON answer. An ASCII body (a synthesis answer is hundreds of kilobytes of base64)
+ * becomes a one-byte string without UTF-8 decoding.
+ */
+function jsonText(body: Buffer): string {
+    return body.toString(isAscii(body) ? 'latin1' : 'utf8');
 }
 
 export class SisClient {
@@ -293,11 +294,8 @@ export class SisClient {
             throw errorFromResponse(res.status, res.body, call.what, res.headers);
         }
         let parsed: unknown;
-        let binary: Buffer | undefined;
         try {
-            if (!res.body.length) parsed = {};
-            else if (call.base64Field) ({ json: parsed, binary } = parseJsonWithBase64(res.body, call.base64Field));
-            else parsed = JSON.parse(jsonText(res.body));
+            parsed = res.body.length ? JSON.parse(jsonText(res.body)) : {};
         } catch {
             throw new SisError('PROTOCOL', `${call.what}: the answer is not valid JSON`, { status: res.status });
         }
@@ -309,7 +307,6 @@ export class SisClient {
             status: res.status,
             body: parsed as T,
             traceId: typeof traceId === 'string' ? traceId : undefined,
-            binary,
         };
     }
 

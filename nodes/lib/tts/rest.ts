@@ -73,8 +73,7 @@ export class Semaphore {
 
 interface TtsResponse {
     trace_id?: unknown;
-    /** Its `data` comes decoded, as the call's `binary`. */
-    result?: Record<string, unknown>;
+    result?: { data?: unknown };
 }
 
 export interface SynthesizedParts {
@@ -112,16 +111,15 @@ export async function synthesizeParts(
                     method: 'POST',
                     path: '/tts',
                     json: { text, config },
-                    // The audio is decoded from the answer's bytes, not parsed as a string first.
-                    base64Field: ['result', 'data'],
                     idempotent: true,
                     signal: pieceSignal,
                     what,
                 });
-                if (!res.binary) {
+                const data = res.body.result?.data;
+                if (typeof data !== 'string') {
                     throw new SisError('PROTOCOL', `${what}: the answer has no audio data`, { traceId: res.traceId });
                 }
-                parts[i] = res.binary;
+                parts[i] = Buffer.from(data, 'base64');
                 traceIds[i] = res.traceId;
             });
         } catch (err) {
