@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { backoffDelay, HttpClient, parseRetryAfter } from '../../nodes/lib/cloud/http';
 import { proxyForUrl } from '../../nodes/lib/cloud/proxy';
 import { SisError } from '../../nodes/lib/core/errors';
@@ -157,6 +159,51 @@ describe('HTTP client: connections', () => {
             );
         } finally {
             await server.close();
+        }
+    });
+});
+
+describe('HTTP client: response size bound', () => {
+    it('refuses a body over maxResponseBytes with PROTOCOL, declared or chunked, and reads one at the bound', async () => {
+        const server = createServer((req, res) => {
+            const size = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('size'));
+            if (req.url?.includes('chunked')) {
+                res.writeHead(200, { 'content-type': 'application/octet-stream' });
+                for (let sent = 0; sent < size; sent += 1000) res.write(Buffer.alloc(Math.min(1000, size - sent), 7));
+                res.end();
+            } else {
+                res.writeHead(200, { 'content-length': String(size) });
+                res.end(Buffer.alloc(size, 7));
+            }
+        });
+        await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+        const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const client = new HttpClient({ maxResponseBytes: 5000, maxRetries: 0 });
+        try {
+            for (const kind of ['declared', 'chunked']) {
+                const ok = await client.send({
+                    method: 'GET',
+                    url: new URL(`${base}/${kind}?size=5000`),
+                    idempotent: true,
+                });
+                assert.equal(ok.body.length, 5000, kind);
+                await assert.rejects(
+                    client.send({
+                        method: 'GET',
+                        url: new URL(`${base}/${kind}?size=5001`),
+                        idempotent: true,
+                        what: 'fetch',
+                    }),
+                    (err: unknown) =>
+                        err instanceof SisError &&
+                        err.code === 'PROTOCOL' &&
+                        /larger than 5000 bytes/.test(err.message),
+                    kind,
+                );
+            }
+        } finally {
+            await client.close();
+            await new Promise((r) => server.close(r));
         }
     });
 });

@@ -185,24 +185,8 @@ function hasHeader(headers: Record<string, string>, lowerName: string): boolean 
     return false;
 }
 
-/** Reads a response body whole, refusing one larger than `max` bytes. */
-function readBody(body: Dispatcher.ResponseData['body'], max: number, what: string): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        body.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > max) {
-                body.destroy();
-                reject(new SisError('PROTOCOL', `${what}: response larger than ${max} bytes`));
-                return;
-            }
-            chunks.push(chunk);
-        });
-        body.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
-        body.on('error', reject);
-    });
-}
+/** What undici reports when a body outgrows the dispatcher's `maxResponseSize`. */
+const TOO_LARGE = 'UND_ERR_RES_EXCEEDED_MAX_SIZE';
 
 export class HttpClient {
     private readonly opts: typeof DEFAULTS & HttpClientOptions;
@@ -238,6 +222,8 @@ export class HttpClient {
             headersTimeout: this.opts.requestTimeoutMs,
             bodyTimeout: this.opts.requestTimeoutMs,
             connections: this.opts.maxConcurrent,
+            // Bodies are read by undici (as its own body.json() does), which ends one that grows past the bound.
+            maxResponseSize: this.opts.maxResponseBytes,
             connect: this.connectOptions(),
         };
     }
@@ -275,6 +261,13 @@ export class HttpClient {
 
     get extraCa(): string | undefined {
         return this.opts.ca;
+    }
+
+    private tooLarge(what: string | undefined): SisError {
+        return new SisError(
+            'PROTOCOL',
+            `${what ?? 'request'}: response larger than ${this.opts.maxResponseBytes} bytes`,
+        );
     }
 
     private cancelled(what: string | undefined, cause?: unknown): SisError {
@@ -348,18 +341,19 @@ export class HttpClient {
                 body: req.body,
                 signal: req.signal,
             });
-            const what = req.what ?? 'request';
-            const declared = Number(res.headers['content-length']);
-            if (declared > this.opts.maxResponseBytes) {
+            if (Number(res.headers['content-length']) > this.opts.maxResponseBytes) {
+                res.body.on('error', () => undefined);
                 res.body.destroy();
-                throw new SisError('PROTOCOL', `${what}: response larger than ${this.opts.maxResponseBytes} bytes`);
+                throw this.tooLarge(req.what);
             }
             return {
                 status: res.statusCode,
                 headers: flattenHeaders(res.headers),
-                body: await readBody(res.body, this.opts.maxResponseBytes, what),
+                body: Buffer.from(await res.body.arrayBuffer()),
                 attempts,
             };
+        } catch (err) {
+            throw errorCode(err) === TOO_LARGE ? this.tooLarge(req.what) : err;
         } finally {
             release();
         }
