@@ -150,7 +150,8 @@ describe(`sis-job-asr with shared state in Redis, one runtime (Node-RED ${nodeRe
 
     it('a redeploy lets go of the leases: the new instance takes the job at once and answers once', async () => {
         emu.ctx.limits.jobDelayMs = 1500;
-        const h = await harness(emu, 'sis-job-asr', base, shared());
+        // Redis up first: a job sent before the connection is recorded later, maybe after the redeploy.
+        const h = await sharedHarness();
         h.send({ payload: zh, topic: 'redeployed' });
         await h.completions(1);
         const { node: cfg, credentials } = configFor(emu, 'aksk', { redisUrl: redis.url, redisPrefix: 't:' });
