@@ -131,6 +131,8 @@ export interface NodeRedOptions {
     nodesDirs?: string[];
     /** Node.js flags for the Node-RED process (e.g. profileFlags()). */
     flags?: string[];
+    /** More settings.js entries (JSON values). */
+    settings?: Record<string, unknown>;
 }
 
 /** A real Node-RED (the dev dependency, or NODE_RED_MODULE) loading dist/nodes. */
@@ -142,23 +144,27 @@ export async function startNodeRed(
     const port = await freePort();
     const userDir = mkdtempSync(path.join(tmpdir(), 'sis-bench-'));
     const dirs = [path.join(ROOT, 'dist/nodes'), ...(options.nodesDirs ?? [])];
+    const more = Object.entries(options.settings ?? {})
+        .map(([k, v]) => `,\n  ${k}: ${JSON.stringify(v)}`)
+        .join('');
     writeFileSync(
         path.join(userDir, 'settings.js'),
         `module.exports = { uiHost: '127.0.0.1', uiPort: ${port}, userDir: ${JSON.stringify(userDir)},
   flowFile: 'flows.json', credentialSecret: false, nodesDir: ${JSON.stringify(dirs)},
   telemetry: { enabled: false, updateNotification: false }, diagnostics: { enabled: false, ui: false },
-  editorTheme: { tours: false, projects: { enabled: false } }, logging: { console: { level: 'warn' } } };`,
+  editorTheme: { tours: false, projects: { enabled: false } }, logging: { console: { level: 'warn' } }${more} };`,
     );
     writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows));
     writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));
     const red = NODE_RED_SCRIPT;
-    // BENCH_VERBOSE=1 shows Node-RED's own log.
+    // BENCH_NODE_FLAGS (e.g. --trace-gc): more Node.js flags for the Node-RED process; with them,
+    // or BENCH_VERBOSE=1, Node-RED's own output is shown.
+    const envFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+    const shown = process.env.BENCH_VERBOSE || envFlags.length > 0;
     const child = spawn(
         process.execPath,
-        [...(options.flags ?? []), red, '--settings', path.join(userDir, 'settings.js')],
-        {
-            stdio: ['ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore', 'inherit'],
-        },
+        [...(options.flags ?? []), ...envFlags, red, '--settings', path.join(userDir, 'settings.js')],
+        { stdio: ['ignore', shown ? 'inherit' : 'ignore', 'inherit'] },
     );
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/settings`, 20_000);

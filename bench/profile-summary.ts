@@ -1,41 +1,33 @@
 // Sums the self time of a V8 CPU profile (`.cpuprofile`, as written by `node --cpu-prof`, e.g. by
-// a bench run with `--profile <dir>`) per function and per file, and prints the top entries.
-// Run: `npx tsx bench/profile-summary.ts <file.cpuprofile> [--top 30] [--grep text]`.
+// a bench run with `--profile <dir>`) per function or per file, optionally only inside time
+// windows (bench/stream.ts prints the node's and the floor's), and compares it with other windows
+// of the same or another profile: what one side spends that the other does not.
+// Run: `npx tsx bench/profile-summary.ts <a.cpuprofile> [--windows s:e,…] [--vs <b.cpuprofile>]
+// [--vs-windows s:e,…] [--by function|file] [--top 30] [--grep text]`. Windows are µs on the
+// profiled process's monotonic clock. Figures are ms of self time per second (of the windows, or
+// of the whole profile), so windows of different lengths compare.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { listArg, numberArg } from './lib';
 
-interface ProfileNode {
-    id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number };
-    children?: number[];
+interface CallFrame {
+    functionName: string;
+    url: string;
+    lineNumber: number;
 }
 
 interface Profile {
-    nodes: ProfileNode[];
+    nodes: { id: number; callFrame: CallFrame }[];
+    startTime: number;
     samples: number[];
     timeDeltas: number[];
-    startTime: number;
-    endTime: number;
 }
 
-const file = process.argv[2];
-if (!file) {
-    console.error('usage: profile-summary <file.cpuprofile> [--top N] [--grep text]');
-    process.exit(2);
-}
-const topIndex = process.argv.indexOf('--top');
-const TOP = topIndex > 0 ? Number(process.argv[topIndex + 1]) : 30;
-const grepIndex = process.argv.indexOf('--grep');
-const GREP = grepIndex > 0 ? process.argv[grepIndex + 1] : undefined;
+type Window = [number, number];
 
-const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-const self = new Map<number, number>();
-for (let i = 0; i < profile.samples.length; i++) {
-    const id = profile.samples[i];
-    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+function windowsArg(name: string): Window[] {
+    return listArg(name, []).map((w) => w.split(':').map(Number) as Window);
 }
-const total = [...self.values()].reduce((a, b) => a + b, 0);
 
 /** A short file name: the part after node_modules/, or after the project root. */
 function shortFile(url: string): string {
@@ -48,28 +40,58 @@ function shortFile(url: string): string {
     return clean.startsWith('node:') ? clean : path.basename(clean);
 }
 
-const perFunction = new Map<string, number>();
-const perFile = new Map<string, number>();
-for (const [id, us] of self) {
-    const n = byId.get(id);
-    if (!n) continue;
-    const f = shortFile(n.callFrame.url);
-    const name = `${n.callFrame.functionName || '(anonymous)'}  ${f}:${n.callFrame.lineNumber + 1}`;
-    perFunction.set(name, (perFunction.get(name) ?? 0) + us);
-    perFile.set(f, (perFile.get(f) ?? 0) + us);
-}
-
-function print(title: string, map: Map<string, number>): void {
-    console.log(`\n${title}`);
-    const rows = [...map.entries()]
-        .filter(([k]) => !GREP || k.includes(GREP))
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, TOP);
-    for (const [k, us] of rows) {
-        console.log(`${((us / total) * 100).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
+/** ms of self time per function or file, per second of the windows (of the whole profile without any). */
+function selfTime(file: string, windows: Window[], by: string): Map<string, number> {
+    const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+    const frames = new Map(p.nodes.map((n) => [n.id, n.callFrame]));
+    const totals = new Map<string, number>();
+    let t = p.startTime;
+    const first = t;
+    for (let i = 0; i < p.samples.length; i++) {
+        t += p.timeDeltas[i] ?? 0;
+        if (windows.length > 0 && !windows.some(([s, e]) => t >= s && t < e)) continue;
+        // A sample stands for the time until the next one.
+        const us = p.timeDeltas[i + 1] ?? 0;
+        const f = frames.get(p.samples[i]);
+        if (!f) continue;
+        // V8's own entries ((idle), (program), (garbage collector)) stay apart from native functions.
+        const where = !f.url && f.functionName.startsWith('(') ? f.functionName : shortFile(f.url);
+        const key = by === 'file' ? where : `${f.functionName || '(anonymous)'}  ${where}:${f.lineNumber + 1}`;
+        totals.set(key, (totals.get(key) ?? 0) + us / 1000);
     }
+    if (windows.length > 0 && !windows.some(([s, e]) => s < t && e > first))
+        throw new Error(`no window falls inside ${file} (${first}–${t} µs)`);
+    const seconds = windows.length > 0 ? windows.reduce((a, [s, e]) => a + (e - s), 0) / 1e6 : (t - first) / 1e6;
+    for (const [k, v] of totals) totals.set(k, v / seconds);
+    return totals;
 }
 
-console.log(`${file}: ${(total / 1e6).toFixed(2)} s of samples`);
-print('self time per file', perFile);
-print('self time per function', perFunction);
+const file = process.argv[2];
+if (!file || file.startsWith('--')) {
+    console.error(
+        'usage: profile-summary.ts <a.cpuprofile> [--windows s:e,…] [--vs <b.cpuprofile>] [--vs-windows s:e,…]',
+    );
+    process.exit(2);
+}
+const by = listArg('by', ['function'])[0];
+const top = numberArg('top', 30);
+const grep = listArg('grep', [])[0];
+const vsIndex = process.argv.indexOf('--vs');
+const vsFile = vsIndex > 0 ? process.argv[vsIndex + 1] : undefined;
+const otherWindows = windowsArg('vs-windows');
+const compare = vsFile !== undefined || otherWindows.length > 0;
+const a = selfTime(file, windowsArg('windows'), by);
+const b = compare ? selfTime(vsFile ?? file, otherWindows, by) : new Map<string, number>();
+// Idle time is not work; `(program)` is native code outside any function and stays.
+const busy = (m: Map<string, number>): number => [...m].reduce((s, [k, v]) => (k.startsWith('(idle)') ? s : s + v), 0);
+console.log(`busy: ${busy(a).toFixed(1)} ms/s${compare ? ` against ${busy(b).toFixed(1)} ms/s` : ''}`);
+const rows = [...new Set([...a.keys(), ...b.keys()])]
+    .filter((k) => !k.startsWith('(idle)') && (!grep || k.includes(grep)))
+    .map((k) => [k, a.get(k) ?? 0, b.get(k) ?? 0] as const)
+    .sort((x, y) => y[1] - y[2] - (x[1] - x[2]));
+console.log(compare ? '  a − b  |    a    |    b    | ms/s' : '   ms/s  | share');
+for (const [k, x, y] of rows.slice(0, top)) {
+    if (compare)
+        console.log(`${(x - y).toFixed(2).padStart(8)} ${x.toFixed(2).padStart(9)} ${y.toFixed(2).padStart(9)}   ${k}`);
+    else console.log(`${x.toFixed(2).padStart(8)}  ${((x / busy(a)) * 100).toFixed(1).padStart(5)} %   ${k}`);
+}

@@ -18,7 +18,7 @@
 //
 // Over 500 lines because the node, the floor and the raw clients share one pacing loop, one set-up
 // and one report, which must stay identical across the three sides.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -29,18 +29,18 @@ import { AudioIntake } from '../nodes/lib/stream/intake';
 import { startOptions } from '../nodes/lib/stream/options';
 import { REPLAY_BLOCK_BYTES } from '../nodes/lib/stream/replay';
 import { type SessionHost, type SessionLimits, StreamSession } from '../nodes/lib/stream/session';
-import { NODE_RED_SCRIPT } from '../test/helpers/node-red-runtime';
 import {
     cpuSeconds,
     fixed,
-    freePort,
     numberArg,
+    type Proc,
     percentile,
     printTable,
     profileFlags,
     rssBytes,
     spread,
     startEmulatorProcess,
+    startNodeRed,
     writeBenchModule,
 } from './lib';
 import {
@@ -147,6 +147,9 @@ module.exports = function (RED) {
         lat = [];
         owner = new WeakMap();
         let chunks = 0;
+        // The CPU window on the process's monotonic clock, in µs as in a V8 CPU profile (bench/profile-summary.ts).
+        const t0 = Number(process.hrtime.bigint() / 1000n);
+        const window = [t0 + warmup * 1e6, t0 + (seconds - 0.5) * 1e6];
         paceChunks(audio, n, seconds, (i, chunk, elapsed) => {
             const msg = { session: 's' + i, payload: chunk };
             chunks++;
@@ -162,7 +165,7 @@ module.exports = function (RED) {
             setTimeout(() => {
                 const late = pending.reduce((a, q) => a + q.filter((p) => p[2]).length, 0);
                 timing = false;
-                res.json({ chunks, ...tally, lat: lat.sort((a, b) => a - b), late });
+                res.json({ chunks, ...tally, lat: lat.sort((a, b) => a - b), late, window });
             }, 1500);
         });
     });
@@ -268,22 +271,15 @@ function flow(emulatorUrl: string): unknown[] {
     ];
 }
 
-interface Red {
-    child: ChildProcess;
-    pid: number;
-    url: string;
-    stop(): Promise<void>;
-}
+type Red = Proc;
 
 /** `--compact-replay`: the node keeps the audio for a replay coded (settings.js sisStreamAsrCompactReplay). */
 const COMPACT_REPLAY = process.argv.includes('--compact-replay');
 
+/** Node-RED (lib's startNodeRed, with --expose-gc for the memory readings) loading, beside dist/nodes, the probe module. */
 async function startNodeRedWithProbe(): Promise<Red> {
-    const port = await freePort();
-    const userDir = mkdtempSync(path.join(tmpdir(), 'sis-stream-bench-'));
-    const probeDir = path.join(userDir, 'probe');
-    mkdirSync(probeDir);
-    const audioFile = path.join(userDir, 'audio.pcm');
+    const probeDir = mkdtempSync(path.join(tmpdir(), 'sis-stream-bench-'));
+    const audioFile = path.join(probeDir, 'audio.pcm');
     writeFileSync(audioFile, benchAudio());
     writeFileSync(path.join(probeDir, 'bench-probe.js'), probeModule(audioFile));
     writeBenchModule(probeDir, ['stream-pace.ts', 'raw-signing.ts']);
@@ -293,56 +289,21 @@ async function startNodeRedWithProbe(): Promise<Red> {
 RED.nodes.registerType('bench-raw-ws', { category: 'function', defaults: {}, inputs: 1, outputs: 1 });
 RED.nodes.registerType('bench-sink', { category: 'function', defaults: {}, inputs: 1, outputs: 0 });</script>`,
     );
-    writeFileSync(
-        path.join(userDir, 'settings.js'),
-        `module.exports = { uiHost: '127.0.0.1', uiPort: ${port}, userDir: ${JSON.stringify(userDir)},
-  flowFile: 'flows.json', credentialSecret: false,
-  nodesDir: [${JSON.stringify(path.join(ROOT, 'dist/nodes'))}, ${JSON.stringify(probeDir)}],
-  telemetry: { enabled: false, updateNotification: false }, diagnostics: { enabled: false, ui: false },
-  editorTheme: { tours: false, projects: { enabled: false } }, logging: { console: { level: 'warn' } },
-  sisStreamAsrCompactReplay: ${COMPACT_REPLAY} };`,
+    const red = await startNodeRed(
+        [],
+        {},
+        {
+            nodesDirs: [probeDir],
+            flags: ['--expose-gc', ...profileFlags()],
+            settings: { sisStreamAsrCompactReplay: COMPACT_REPLAY },
+        },
     );
-    // BENCH_NODE_FLAGS (e.g. --trace-gc): more Node.js flags for the Node-RED process (its output is then shown).
-    const extraFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-    const child = spawn(
-        process.execPath,
-        [
-            '--expose-gc',
-            ...profileFlags(),
-            ...extraFlags,
-            NODE_RED_SCRIPT,
-            '--settings',
-            path.join(userDir, 'settings.js'),
-        ],
-        { stdio: ['ignore', process.env.BENCH_NODE_FLAGS ? 'inherit' : 'ignore', 'inherit'] },
-    );
-    const url = `http://127.0.0.1:${port}`;
-    const end = Date.now() + 30_000;
-    for (;;) {
-        try {
-            if ((await fetch(`${url}/settings`)).ok) break;
-        } catch {
-            // not up yet
-        }
-        if (Date.now() > end) throw new Error('Node-RED did not start');
-        await sleep(100);
-    }
     return {
-        child,
-        pid: child.pid ?? 0,
-        url,
-        stop: () =>
-            new Promise<void>((resolve) => {
-                const done = (): void => {
-                    rmSync(userDir, { recursive: true, force: true });
-                    resolve();
-                };
-                if (child.exitCode !== null) done();
-                else {
-                    child.once('exit', done);
-                    child.kill('SIGTERM');
-                }
-            }),
+        ...red,
+        stop: async () => {
+            await red.stop();
+            rmSync(probeDir, { recursive: true, force: true });
+        },
     };
 }
 
@@ -417,6 +378,8 @@ interface DriverReport {
     lat: number[];
     /** Timed chunks whose last byte was never handed over before the report. */
     late: number;
+    /** The CPU window on Node-RED's clock, µs (for slicing a CPU profile). */
+    window: [number, number];
 }
 
 async function viaNodeRed(
@@ -614,6 +577,7 @@ async function main(): Promise<void> {
         const idleRss = rssBytes(red.pid);
         const rate = (w: Window): number => w.cpu / w.seconds;
         const rounds: Round[] = [];
+        const windows: Record<'node' | 'floor', string[]> = { node: [], floor: [] };
         for (let r = 0; r < ROUNDS; r++) {
             const harness = HARNESS ? await viaNodeRed(red, 'noop', false) : undefined;
             // The order of node and floor alternates from round to round.
@@ -625,6 +589,8 @@ async function main(): Promise<void> {
             const raw = await viaClients(emulator.url, 'raw');
             const layer = LAYER ? await viaClients(emulator.url, 'layer') : undefined;
             const f = floor as NonNullable<typeof floor>;
+            windows.node.push(stream.report.window.join(':'));
+            windows.floor.push(f.run.report.window.join(':'));
             rounds.push({
                 node: rate(stream.window),
                 floor: rate(f.run.window),
@@ -705,6 +671,10 @@ async function main(): Promise<void> {
                 (HARNESS ? `; harness alone (driver into a no-op node): ${over((r) => r.harness, 3)} cores` : ''),
         );
         for (const r of rounds) console.log(r.counts);
+        console.log(
+            `CPU windows in the profile: --windows ${windows.node.join(',')} --vs-windows ${windows.floor.join(',')}` +
+                ' (µs on the clock of --cpu-prof and perf -k CLOCK_MONOTONIC; node against floor, for bench/profile-summary.ts)',
+        );
         const kib = (v: number): string => fixed(v / 1024, 1);
         for (const [i, r] of rounds.entries())
             console.log(
