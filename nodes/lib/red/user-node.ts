@@ -184,7 +184,8 @@ export class UserNode {
                 if (this.closed) throw new SisError('CANCELLED', 'the node was stopped');
                 const client = this.config?.client;
                 if (!client) throw this.notConfigured();
-                this.takeInput(msg);
+                // Only a configured input property moves; the usual msg.payload needs nothing.
+                if (this.inputType !== 'msg' || this.inputField !== 'payload') this.takeInput(msg);
                 handler(msg, client);
             } catch (err) {
                 this.status.fail(err);

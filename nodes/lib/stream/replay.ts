@@ -1,7 +1,8 @@
 // The audio a session keeps for a replay after a dropped connection (sent since the last final
-// result, up to a bound), kept compressed without loss: 16-bit PCM as the differences between
-// successive samples, Rice-coded (about half the size for speech); any other audio as it is. It is
-// decoded only when a replay happens, which is rare; what is kept is in the node's own blocks.
+// result, up to a bound), in the node's own blocks: as it is, or (the compact choice) compressed
+// without loss: 16-bit PCM as the differences between successive samples, Rice-coded (about half
+// the size for speech), any other audio as it is. It is decoded only when a replay happens, which
+// is rare.
 import { AudioBlocks, BlockPool, ByteQueue } from './frames';
 
 /** Size of the blocks the coded audio is kept in: about a quarter second of coded 16 kHz speech. */
@@ -156,6 +157,12 @@ export class ReplayStore {
 
     /** Keeps the first `len` bytes of `audio` (copied) at the end. */
     push(audio: Buffer, len = audio.length): void {
+        if (!this.pcm16) {
+            // Kept as it is: one range of bytes, dropped and replayed by byte count.
+            this.blocks.write(len === audio.length ? audio : audio.subarray(0, len), this.codes);
+            this.length += len;
+            return;
+        }
         for (let off = 0; off < len; off += SEGMENT_BYTES) {
             const n = Math.min(SEGMENT_BYTES, len - off);
             const coded = this.pcm16 && n % 2 === 0 && n >= 4 ? encodePcm16(audio, off, n) : 0;
@@ -178,6 +185,10 @@ export class ReplayStore {
         let left = Math.min(n, this.length);
         this.length -= left;
         this.start += left;
+        if (!this.pcm16) {
+            this.codes.drop(left);
+            left = 0;
+        }
         while (left > 0) {
             const rest = this.rawLens[this.head] - this.skip;
             if (left < rest) {
@@ -190,6 +201,10 @@ export class ReplayStore {
             this.skip = 0;
         }
         if (this.head === this.rawLens.length) {
+            if (this.head === 0) {
+                this.blocks.release();
+                return;
+            }
             this.rawLens = [];
             this.codeLens = [];
             this.head = 0;
@@ -224,6 +239,21 @@ export class ReplayStore {
         if (this.length === 0) return;
         // New memory, not a block: it is sent again, then kept again (coded) like any audio.
         const out = Buffer.allocUnsafeSlow(this.length + this.skip);
+        if (this.pcm16) this.decodeInto(out);
+        else {
+            // A copy when the bytes lie in one block (peek gives a view of it then).
+            const kept = this.codes.peek(this.length, out);
+            if (kept.buffer !== out.buffer) kept.copy(out);
+        }
+        const front = new ByteQueue();
+        front.clear(this.start);
+        front.push(out.subarray(this.skip));
+        queue.prepend(front);
+        this.clear(this.end);
+    }
+
+    /** Decodes every kept segment, from the start of the first, into `out`. */
+    private decodeInto(out: Buffer): void {
         const scratch = Buffer.allocUnsafeSlow(SEGMENT_BYTES + 1);
         let at = 0;
         for (let i = this.head; i < this.rawLens.length; i++) {
@@ -234,10 +264,5 @@ export class ReplayStore {
             this.codes.drop(this.codeLens[i]);
             at += raw;
         }
-        const front = new ByteQueue();
-        front.clear(this.start);
-        front.push(out.subarray(this.skip));
-        queue.prepend(front);
-        this.clear(this.end);
     }
 }

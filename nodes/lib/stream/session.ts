@@ -226,6 +226,13 @@ export class StreamSession {
         if (this.closing) return;
         this.audioAt = Date.now();
         if (audio.length === 0) return;
+        if (this.pending.length === 0 && this.sendsAsItIs(audio.length)) {
+            // The usual case of a live stream: the chunk is one legal frame and nothing waits
+            // before it, so it goes out as it is, without a stop in the session's blocks.
+            this.pending.clear(this.pending.end + audio.length);
+            this.send(this.socket as RasrSocket, audio, audio.length);
+            return;
+        }
         this.blocks.write(audio, this.pending);
         const backlog = this.pending.end - Math.max(this.pending.start, this.sentHigh);
         if (backlog > this.limits.queueBytes) {
@@ -464,7 +471,23 @@ export class StreamSession {
         this.armReply('END');
     }
 
-    /** Sends `frame`, whose first `audioBytes` bytes are the queue's first (the rest is padding). */
+    /** Whether a chunk of `len` bytes, with nothing queued before it, may be sent at once as one frame. */
+    private sendsAsItIs(len: number): boolean {
+        const socket = this.socket;
+        return (
+            this.state === 'running' &&
+            !this.stopped &&
+            socket !== undefined &&
+            socket.open &&
+            socket.bufferedAmount < HIGH_WATER &&
+            nextFrameSize(this.spec, len, false) === len
+        );
+    }
+
+    /**
+     * Sends `frame`, whose first `audioBytes` bytes are the audio at the end of what was sent
+     * (taken from the queue's front, or a chunk that did not need to wait); the rest is padding.
+     */
     private send(socket: RasrSocket, frame: Buffer, audioBytes: number): void {
         if (audioBytes > 0) {
             // Kept for a replay (copied, coded); `frame` stays valid until it is sent below.
