@@ -477,8 +477,7 @@ export class StreamSession {
         return (
             this.state === 'running' &&
             !this.stopped &&
-            socket !== undefined &&
-            socket.open &&
+            socket?.open &&
             socket.bufferedAmount < HIGH_WATER &&
             nextFrameSize(this.spec, len, false) === len
         );
