@@ -473,14 +473,8 @@ export class StreamSession {
 
     /** Whether a chunk of `len` bytes, with nothing queued before it, may be sent at once as one frame. */
     private sendsAsItIs(len: number): boolean {
-        const socket = this.socket;
-        return (
-            this.state === 'running' &&
-            !this.stopped &&
-            socket?.open &&
-            socket.bufferedAmount < HIGH_WATER &&
-            nextFrameSize(this.spec, len, false) === len
-        );
+        if (this.state !== 'running' || this.stopped || !this.socket?.open) return false;
+        return this.socket.bufferedAmount < HIGH_WATER && nextFrameSize(this.spec, len, false) === len;
     }
 
     /**
