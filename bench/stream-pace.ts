@@ -22,23 +22,25 @@ export interface RawArgs {
     warmup: number;
     /** `raw`: plain ws clients; `layer`: the node's session layer (StreamSession), without Node-RED. */
     kind: 'raw' | 'layer';
-    /** Time each chunk from feed to its last byte handed to the socket (a run of its own). */
-    timing?: boolean;
+    /**
+     * A probed run: each chunk timed from feed to its last byte handed to the socket, and memory
+     * read at MEMORY_AT. CPU is measured in runs without probes: a reading's forced collection
+     * costs more than the work measured, and its after-effects (sweeping) cannot be left out.
+     */
+    probed?: boolean;
 }
 
 export interface RawReport {
     results: number;
     errors: number;
     chunks: number;
-    /** Median of BASE_SAMPLES readings before the sessions open (see `heapNow`). */
+    /** Median of BASE_SAMPLES readings before the sessions open (see `heapNow`; probed runs). */
     heapBefore: number;
-    /** Median of the readings at MEMORY_AT (see `heapNow`). */
+    /** Median of the readings at MEMORY_AT (see `heapNow`; probed runs). */
     heapDuring: number;
     /** Every reading at MEMORY_AT, in order. */
     heapSamples: number[];
-    /** CPU seconds the readings at MEMORY_AT took (forced collections), left out of the run's CPU. */
-    readingCpu?: number;
-    /** Chunk-in to last byte handed over, ms, sorted (timing runs). */
+    /** Chunk-in to last byte handed over, ms, sorted (probed runs). */
     lat?: number[];
 }
 
@@ -53,23 +55,16 @@ export function benchAudio(): Buffer {
 /**
  * Moments of a run, as fractions of its length, at which memory is read: spread over the steady
  * part (every session connected and streaming, none ended yet), so that the median does not
- * depend on where one sample falls relative to the sentence ends. The CPU the readings take (their
- * forced collections) is left out of every side's CPU figure.
+ * depend on where one sample falls relative to the sentence ends. Only probed runs read memory.
  */
 export const MEMORY_AT = [0.4, 0.5, 0.6, 0.7, 0.8, 0.9] as const;
 /** Readings taken for a baseline (their median). */
 export const BASE_SAMPLES = 3;
 
-/** CPU seconds this process spent in heapNow() (its forced collections), left out of the CPU figures. */
-export let readingCpu = 0;
-
 /** Heap used + external memory after a full collection. */
 export function heapNow(): number {
-    const c0 = process.cpuUsage();
     global.gc?.();
     const m = process.memoryUsage();
-    const c = process.cpuUsage(c0);
-    readingCpu += (c.user + c.system) / 1e6;
     return m.heapUsed + m.external;
 }
 
@@ -142,7 +137,7 @@ export function paceChunks(
 
 /**
  * paceChunks for the stream bench's sessions (`args.sessions`, `args.seconds`): counts the chunks,
- * marks those after the warm-up as timed, and reads memory at MEMORY_AT.
+ * marks those after the warm-up as timed, and in a probed run reads memory at MEMORY_AT.
  */
 export function pace(
     args: RawArgs,
@@ -150,7 +145,6 @@ export function pace(
     report: RawReport,
     feed: (i: number, chunk: Buffer, timed: boolean) => void,
 ): Promise<void> {
-    const before = readingCpu;
     return paceChunks(
         audio,
         args.sessions,
@@ -160,11 +154,11 @@ export function pace(
             report.chunks++;
         },
         (elapsed) => {
+            if (!args.probed) return;
             const next = MEMORY_AT[report.heapSamples.length];
             if (next !== undefined && elapsed >= next * args.seconds * 1000) report.heapSamples.push(heapNow());
         },
     ).then(() => {
         report.heapDuring = median(report.heapSamples);
-        report.readingCpu = readingCpu - before;
     });
 }

@@ -6,15 +6,15 @@
 // Run: `npm run build && npx tsx bench/stream.ts [--sessions 100] [--seconds 10] [--rounds 3]
 // [--layer] [--harness] [--compact-replay] [--profile <dir>] [--snapshot <dir>]`.
 //
-// Processes: the emulator, Node-RED and the raw clients each run in their own process, so CPU
-// time is read per process from /proc. In Node-RED one module (written to a temporary folder and
+// A round is a CPU run of each side, then a probed run of each (chunks timed, memory read): the
+// probes stay out of the CPU runs. Processes: the emulator, Node-RED and the raw clients each run
+// in their own process, so CPU time is read per process from /proc. In Node-RED one module (written to a temporary folder and
 // loaded beside dist/nodes) holds the driver, the sink, the floor node and the probe that times a
 // chunk from the moment it goes in to the moment its LAST byte is handed to the socket (a wrapper
 // of the `ws` module's send(), the instance the nodes use, counts the bytes of each socket).
 // `--layer` adds the node's session layer alone (StreamSessions in a plain process), `--harness`
 // the driver feeding a change node with no rules. `--snapshot <dir>` writes heap snapshots of
-// Node-RED (before the first node run and in its middle) for bench/heap-summary.ts; a snapshot
-// stops the process for seconds, so use it with `--rounds 1` and not for the CPU figures.
+// Node-RED (before the first probed node run and in its middle) for bench/heap-summary.ts.
 //
 // Over 500 lines because the node, the floor and the raw clients share one pacing loop, one set-up
 // and one report, which must stay identical across the three sides.
@@ -37,7 +37,6 @@ import {
     percentile,
     printTable,
     profileFlags,
-    rssBytes,
     spread,
     startEmulatorProcess,
     startNodeRed,
@@ -111,7 +110,9 @@ module.exports = function (RED) {
     let current = -1;
     let fed = [];
     let pending = [];
-    let lat = [];
+    // Room for every timing of a run, allocated before any baseline: it is not a session's memory.
+    const lat = new Float64Array(1 << 20);
+    let timedCount = 0;
     let owner = new WeakMap();
     const send = ws.WebSocket.prototype.send;
     ws.WebSocket.prototype.send = function (data, options, cb) {
@@ -129,7 +130,7 @@ module.exports = function (RED) {
                 const now = performance.now();
                 while (q.length > 0 && q[0][0] <= o.sent) {
                     const [, t, timed] = q.shift();
-                    if (timed) lat.push(now - t);
+                    if (timed && timedCount < lat.length) lat[timedCount++] = now - t;
                 }
             }
         }
@@ -144,7 +145,7 @@ module.exports = function (RED) {
         tally.errors = 0;
         fed = Array.from({ length: n }, () => 0);
         pending = Array.from({ length: n }, () => []);
-        lat = [];
+        timedCount = 0;
         owner = new WeakMap();
         let chunks = 0;
         // The CPU window on the process's monotonic clock, in µs as in a V8 CPU profile (bench/profile-summary.ts).
@@ -165,20 +166,17 @@ module.exports = function (RED) {
             setTimeout(() => {
                 const late = pending.reduce((a, q) => a + q.filter((p) => p[2]).length, 0);
                 timing = false;
-                res.json({ chunks, ...tally, lat: lat.sort((a, b) => a - b), late, window });
+                res.json({ chunks, ...tally, lat: Array.from(lat.subarray(0, timedCount).sort()), late, window });
             }, 1500);
         });
     });
     // Memory after a full collection, and the WebSockets still open (the node's, counted by the
     // package, and the floor's): a baseline waits for them to close. ?snapshot=<file> writes a heap snapshot.
     RED.httpAdmin.get('/bench-probe', (req, res) => {
-        const c0 = process.cpuUsage();
         if (req.query.gc && global.gc) global.gc();
         const memory = process.memoryUsage();
-        const c = process.cpuUsage(c0);
-        const cpu = (c.user + c.system) / 1e6;
         if (typeof req.query.snapshot === 'string') v8.writeHeapSnapshot(req.query.snapshot);
-        res.json({ memory, cpu, sockets: openSocketCount() + floor.open });
+        res.json({ memory, sockets: openSocketCount() + floor.open });
     });
     RED.nodes.registerType('bench-probe', function (config) {
         RED.nodes.createNode(this, config);
@@ -309,8 +307,6 @@ RED.nodes.registerType('bench-sink', { category: 'function', defaults: {}, input
 
 interface Probe {
     memory: NodeJS.MemoryUsage;
-    /** CPU seconds the reading took (its forced collection). */
-    cpu: number;
     sockets: number;
 }
 
@@ -382,33 +378,32 @@ interface DriverReport {
     window: [number, number];
 }
 
+/**
+ * A run in Node-RED. A probed run times each chunk to its last byte and reads memory at MEMORY_AT;
+ * a CPU run does neither (see RawArgs.probed).
+ */
 async function viaNodeRed(
     red: Red,
     target: 'stream' | 'noop' | 'floor',
-    timing: boolean,
-): Promise<{ window: Window; report: DriverReport; heap: number; samples: number[]; rss: number }> {
+    probed: boolean,
+): Promise<{ window: Window; report: DriverReport; heap: number; samples: number[] }> {
     const started = Date.now();
     const reply = fetch(`${red.url}/bench-start`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ sessions: SESSIONS, seconds: SECONDS, target, timing, warmup: WARMUP_S }),
+        body: JSON.stringify({ sessions: SESSIONS, seconds: SECONDS, target, timing: probed, warmup: WARMUP_S }),
     }).then(async (r) => (await r.json()) as DriverReport);
     const window = cpuWindow(red.pid, started);
-    // Memory at steady state, each reading after a full collection; RSS at the middle one.
+    // Memory at steady state, each reading after a full collection.
     const samples: number[] = [];
-    let rss = 0;
-    // The readings' forced collections fall inside the CPU window; their CPU is left out of it.
-    let readingCpu = 0;
-    for (const at of MEMORY_AT) {
+    for (const at of probed ? MEMORY_AT : []) {
         await sleep(Math.max(0, started + at * SECONDS * 1000 - Date.now()));
         const middle = samples.length === MEMORY_AT.length >> 1;
         const reading = await probe(red, target === 'stream' && middle ? snapshotFile('during') : undefined);
         samples.push(reading.memory.heapUsed + reading.memory.external);
-        readingCpu += reading.cpu;
-        if (middle) rss = rssBytes(red.pid);
     }
     const [w, report] = await Promise.all([window, reply]);
-    return { window: { ...w, cpu: w.cpu - readingCpu }, report, heap: median(samples), samples, rss };
+    return { window: w, report, heap: median(samples), samples };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -430,7 +425,7 @@ async function layerClients(args: RawArgs): Promise<void> {
         results: 0,
         errors: 0,
         chunks: 0,
-        heapBefore: await heapBaseline(),
+        heapBefore: args.probed ? await heapBaseline() : 0,
         heapDuring: 0,
         heapSamples: [],
     };
@@ -495,9 +490,9 @@ async function layerClients(args: RawArgs): Promise<void> {
 async function viaClients(
     emulatorUrl: string,
     kind: RawArgs['kind'],
-    timing = false,
+    probed: boolean,
 ): Promise<{ window: Window; report: RawReport }> {
-    const args: RawArgs = { url: emulatorUrl, sessions: SESSIONS, seconds: SECONDS, warmup: WARMUP_S, kind, timing };
+    const args: RawArgs = { url: emulatorUrl, sessions: SESSIONS, seconds: SECONDS, warmup: WARMUP_S, kind, probed };
     const cli =
         kind === 'raw'
             ? [path.join(__dirname, 'raw-stream-client.ts'), JSON.stringify(args)]
@@ -514,19 +509,17 @@ async function viaClients(
         else if (line.startsWith('DONE ')) report = JSON.parse(line.slice(5)) as RawReport;
     }
     if (!window || !report) throw new Error(`the ${kind} clients did not finish`);
-    const w = await window;
-    // The clients' memory readings (forced collections) are left out of their CPU, as on the Node-RED sides.
-    return { window: { ...w, cpu: w.cpu - (report.readingCpu ?? 0) }, report };
+    return { window: await window, report };
 }
 
 /** The floor run: sockets opened and started beforehand, then the driver feeds the minimal raw-ws node. */
 async function viaFloor(
     red: Red,
     emulatorUrl: string,
-    timing = false,
+    probed: boolean,
 ): Promise<{ run: Awaited<ReturnType<typeof viaNodeRed>>; base: number; results: number; errors: number }> {
     // The floor's baseline comes before its sockets open: they are what it costs per session.
-    const base = timing ? 0 : await baselineOf(red);
+    const base = probed ? await baselineOf(red) : 0;
     const sockets = Array.from({ length: SESSIONS }, (_, i) => ({
         session: `s${i}`,
         config: START_CONFIG,
@@ -538,12 +531,16 @@ async function viaFloor(
         body: JSON.stringify(sockets),
     });
     if (!opened.ok) throw new Error(`the floor's sockets did not open: ${await opened.text()}`);
-    const run = await viaNodeRed(red, 'floor', timing);
+    const run = await viaNodeRed(red, 'floor', probed);
     const closed = (await (await fetch(`${red.url}/bench-raw-ws/close`, { method: 'POST' })).json()) as {
         results: number;
         errors: number;
     };
     return { run, base, ...closed };
+}
+
+function progress(what: string): void {
+    process.stderr.write(`[bench stream] ${what}\n`);
 }
 
 interface Round {
@@ -553,11 +550,18 @@ interface Round {
     harness?: number;
     layer?: number;
     nodeHeap: number;
-    nodeRss: number;
     floorHeap: number;
     rawHeap: number;
     layerHeap?: number;
     counts: string;
+}
+
+/** Every timing of the probed runs of all rounds, per side. */
+interface Latencies {
+    node: number[];
+    floor: number[];
+    raw: number[];
+    late: string[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -574,48 +578,59 @@ async function main(): Promise<void> {
         if (!deployed.ok) throw new Error(`deploy failed: HTTP ${deployed.status}`);
         await sleep(1000);
         const idleHeap = await memoryOf(red);
-        const idleRss = rssBytes(red.pid);
         const rate = (w: Window): number => w.cpu / w.seconds;
         const rounds: Round[] = [];
         const windows: Record<'node' | 'floor', string[]> = { node: [], floor: [] };
+        const lats: Latencies = { node: [], floor: [], raw: [], late: [] };
+        // A run of node and floor first, not counted: the code of either side is compiled and warm
+        // before its first measured run.
+        progress('warm-up');
+        await viaNodeRed(red, 'stream', false);
+        await viaFloor(red, emulator.url, false);
         for (let r = 0; r < ROUNDS; r++) {
+            progress(`round ${r + 1} of ${ROUNDS}`);
             const harness = HARNESS ? await viaNodeRed(red, 'noop', false) : undefined;
-            // The order of node and floor alternates from round to round.
+            // CPU runs, the order of node and floor alternating from round to round.
             let floor: Awaited<ReturnType<typeof viaFloor>> | undefined;
-            if (r % 2 === 1) floor = await viaFloor(red, emulator.url);
-            const base = await baselineOf(red);
+            if (r % 2 === 1) floor = await viaFloor(red, emulator.url, false);
             const stream = await viaNodeRed(red, 'stream', false);
-            if (r % 2 === 0) floor = await viaFloor(red, emulator.url);
-            const raw = await viaClients(emulator.url, 'raw');
-            const layer = LAYER ? await viaClients(emulator.url, 'layer') : undefined;
+            if (r % 2 === 0) floor = await viaFloor(red, emulator.url, false);
+            const raw = await viaClients(emulator.url, 'raw', false);
+            const layer = LAYER ? await viaClients(emulator.url, 'layer', false) : undefined;
+            // Probed runs: latency and memory (a baseline, once the sockets of the runs before are closed).
+            const base = await baselineOf(red);
+            const probedNode = await viaNodeRed(red, 'stream', true);
+            const probedFloor = await viaFloor(red, emulator.url, true);
+            const probedRaw = await viaClients(emulator.url, 'raw', true);
+            const probedLayer = LAYER ? await viaClients(emulator.url, 'layer', true) : undefined;
+            lats.node.push(...probedNode.report.lat);
+            lats.floor.push(...probedFloor.run.report.lat);
+            lats.raw.push(...(probedRaw.report.lat ?? []));
+            lats.late.push(`${probedNode.report.late}/${probedFloor.run.report.late}`);
             const f = floor as NonNullable<typeof floor>;
             windows.node.push(stream.report.window.join(':'));
             windows.floor.push(f.run.report.window.join(':'));
+            const counted = (side: string, c: { chunks: number; results: number; errors: number }): string =>
+                `${side}: ${c.chunks} chunks, ${c.results} final sentences, ${c.errors} errors`;
             rounds.push({
                 node: rate(stream.window),
                 floor: rate(f.run.window),
                 raw: rate(raw.window),
                 harness: harness && rate(harness.window),
                 layer: layer && rate(layer.window),
-                nodeHeap: (stream.heap - base) / SESSIONS,
-                nodeRss: (stream.rss - idleRss) / SESSIONS,
-                floorHeap: (f.run.heap - f.base) / SESSIONS,
-                rawHeap: (raw.report.heapDuring - raw.report.heapBefore) / SESSIONS,
-                layerHeap: layer && (layer.report.heapDuring - layer.report.heapBefore) / SESSIONS,
-                counts:
-                    `node: ${stream.report.chunks} chunks, ${stream.report.results} final sentences, ${stream.report.errors} errors; ` +
-                    `floor: ${f.run.report.chunks} chunks, ${f.results} final sentences, ${f.errors} errors; ` +
-                    `raw: ${raw.report.chunks} chunks, ${raw.report.results} final sentences, ${raw.report.errors} errors` +
-                    (layer
-                        ? `; layer: ${layer.report.chunks} chunks, ${layer.report.results} final sentences, ${layer.report.errors} errors`
-                        : ''),
+                nodeHeap: (probedNode.heap - base) / SESSIONS,
+                floorHeap: (probedFloor.run.heap - probedFloor.base) / SESSIONS,
+                rawHeap: (probedRaw.report.heapDuring - probedRaw.report.heapBefore) / SESSIONS,
+                layerHeap: probedLayer && (probedLayer.report.heapDuring - probedLayer.report.heapBefore) / SESSIONS,
+                counts: [
+                    counted('node', stream.report),
+                    counted('floor', { chunks: f.run.report.chunks, results: f.results, errors: f.errors }),
+                    counted('raw', raw.report),
+                    ...(layer ? [counted('layer', layer.report)] : []),
+                ].join('; '),
             });
         }
-        // Latency in runs of their own: the probe's clock reads would add to the CPU measured above.
-        await sleep(500);
-        const timedNode = await viaNodeRed(red, 'stream', true);
-        const timedFloor = await viaFloor(red, emulator.url, true);
-        const timedRaw = await viaClients(emulator.url, 'raw', true);
+        for (const l of [lats.node, lats.floor, lats.raw]) l.sort((x, y) => x - y);
         const over = (f: (r: Round) => number | undefined, digits = 2, scale = 1): string => {
             const v = rounds.map(f).filter((x): x is number => x !== undefined);
             return v.length
@@ -652,9 +667,9 @@ async function main(): Promise<void> {
                 'session layer alone': LAYER ? over((r) => r.layer && r.layer / r.raw) : '',
             }),
             row('chunk-in to last byte handed to the socket, p50 / p99 / max (ms)', {
-                node: lat(timedNode.report.lat),
-                floor: lat(timedFloor.run.report.lat),
-                raw: lat(timedRaw.report.lat ?? []),
+                node: lat(lats.node),
+                floor: lat(lats.floor),
+                raw: lat(lats.raw),
             }),
             row('memory per session, heap + external (KiB)', {
                 node: over((r) => r.nodeHeap, 1, 1 / 1024),
@@ -663,7 +678,6 @@ async function main(): Promise<void> {
                 'session layer alone': LAYER ? over((r) => r.layerHeap, 1, 1 / 1024) : '',
                 goal: '< 64',
             }),
-            row('memory per session, RSS growth over idle (KiB)', { node: over((r) => r.nodeRss, 1, 1 / 1024) }),
         ]);
         console.log(
             `\n${ROUNDS} round(s) of ${SECONDS} s (CPU counted from ${WARMUP_S} s to ${SECONDS - 0.5} s); medians (min–max); ` +
@@ -681,8 +695,8 @@ async function main(): Promise<void> {
                 `memory per session, round ${i + 1} (KiB): node ${kib(r.nodeHeap)}, floor ${kib(r.floorHeap)}, raw ${kib(r.rawHeap)}`,
             );
         console.log(
-            `latency runs: node ${timedNode.report.lat.length} chunks timed (${timedNode.report.late} never fully handed over), ` +
-                `floor ${timedFloor.run.report.lat.length} (${timedFloor.run.report.late}), raw ${timedRaw.report.lat?.length ?? 0}`,
+            `probed runs: node ${lats.node.length} chunks timed, floor ${lats.floor.length}, raw ${lats.raw.length}; ` +
+                `never fully handed over, node/floor per round: ${lats.late.join(', ')}`,
         );
     } finally {
         await red.stop();
