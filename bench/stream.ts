@@ -4,7 +4,7 @@
 // node.receive()) that writes each chunk as one frame to an already open raw `ws` socket; and raw
 // `ws` clients in a plain Node.js process (bench/raw-stream-client.ts, the bench's own signing).
 // Run: `npm run build && npx tsx bench/stream.ts [--sessions 100] [--seconds 10] [--rounds 3]
-// [--layer] [--harness] [--compact-replay] [--profile <dir>] [--snapshot <dir>]`.
+// [--layer] [--harness] [--raw-replay] [--profile <dir>] [--snapshot <dir>]`.
 //
 // A round is a CPU run of each side, then a probed run of each (chunks timed, memory read): the
 // probes stay out of the CPU runs. Processes: the emulator, Node-RED and the raw clients each run
@@ -271,8 +271,8 @@ function flow(emulatorUrl: string): unknown[] {
 
 type Red = Proc;
 
-/** `--compact-replay`: the node keeps the audio for a replay coded (settings.js sisStreamAsrCompactReplay). */
-const COMPACT_REPLAY = process.argv.includes('--compact-replay');
+/** `--raw-replay`: the node keeps the audio for a replay as it is (settings.js sisStreamAsrCompactReplay: false). */
+const COMPACT_REPLAY = !process.argv.includes('--raw-replay');
 
 /** Node-RED (lib's startNodeRed, with --expose-gc for the memory readings) loading, beside dist/nodes, the probe module. */
 async function startNodeRedWithProbe(): Promise<Red> {
@@ -451,7 +451,7 @@ async function layerClients(args: RawArgs): Promise<void> {
     const limits: SessionLimits = {
         queueBytes: 20 * spec.bytesPerSecond,
         replayBytes: 60 * spec.bytesPerSecond,
-        compactReplay: false,
+        compactReplay: COMPACT_REPLAY,
         reconnects: 5,
         backoffBaseMs: 250,
         backoffMaxMs: 5000,

@@ -34,7 +34,7 @@ export = function register(RED: NodeAPI): void {
             sisStreamAsrFormats: { value: [...RASR_FORMATS], exportable: true },
             sisStreamAsrQueueSeconds: { value: 20, exportable: false },
             sisStreamAsrReconnects: { value: 5, exportable: false },
-            sisStreamAsrCompactReplay: { value: false, exportable: false },
+            sisStreamAsrCompactReplay: { value: true, exportable: false },
         },
     });
 };

@@ -397,9 +397,9 @@ describe(`sis-stream-asr on Node-RED ${nodeRedVersion()}`, function () {
     });
 
     for (const compact of [false, true]) {
-        const kept = compact ? 'kept coded (sisStreamAsrCompactReplay)' : 'kept as it is';
+        const kept = compact ? 'kept coded (the default)' : 'kept as it is (sisStreamAsrCompactReplay: false)';
         it(`a dropped connection is reopened and the audio since the last final replayed, ${kept}: nothing lost, nothing twice`, async () => {
-            runtimeSettings({ sisStreamAsrCompactReplay: compact || undefined });
+            runtimeSettings({ sisStreamAsrCompactReplay: compact ? undefined : false });
             try {
                 // 40 ms chunks go out one frame each: the drop comes at 2 s, after the first sentence
                 // (200–960 ms, final once 500 ms of silence followed) and inside the second.

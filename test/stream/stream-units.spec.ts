@@ -283,6 +283,8 @@ describe('sis-stream-asr building blocks', () => {
                             kind: fc.constantFrom('smooth', 'noise', 'extreme'),
                             len: fc.integer({ min: 0, max: 9000 }),
                             drop: fc.integer({ min: 0, max: 12000 }),
+                            // Audio at an odd byte offset of its memory (a view into a larger buffer).
+                            odd: fc.boolean(),
                         }),
                         { maxLength: 12 },
                     ),
@@ -294,7 +296,7 @@ describe('sis-stream-asr building blocks', () => {
                         const model: number[] = [];
                         let x = seed;
                         for (const step of steps) {
-                            const audio = Buffer.alloc(step.len);
+                            const audio = step.odd ? Buffer.alloc(step.len + 1).subarray(1) : Buffer.alloc(step.len);
                             for (let i = 0; i + 1 < audio.length; i += 2) {
                                 x = (x * 1103515245 + 12345) & 0x7fffffff;
                                 const v =

@@ -3,6 +3,7 @@
 // without loss: 16-bit PCM as the differences between successive samples, Rice-coded (about half
 // the size for speech), any other audio as it is. It is decoded only when a replay happens, which
 // is rare.
+import { endianness } from 'node:os';
 import { AudioBlocks, BlockPool, ByteQueue } from './frames';
 
 /** Size of the blocks the coded audio is kept in: about a quarter second of coded 16 kHz speech. */
@@ -18,76 +19,105 @@ const AS_IS = 0xff;
 /** Room for the worst coding of a segment (stored as it is whenever coding does not make it smaller). */
 const CODE_SCRATCH = Buffer.allocUnsafeSlow(3 + Math.ceil(((SEGMENT_BYTES / 2) * (ESCAPE + ESCAPE_BITS)) / 8));
 
+/** Samples are read in the machine's byte order: coded only where that is the audio's. */
+const LITTLE_ENDIAN = endianness() === 'LE';
+/** Where misaligned audio is copied to be read as 16-bit samples. */
+const ALIGNED = Buffer.allocUnsafeSlow(SEGMENT_BYTES);
+
 /**
  * Codes `len` bytes of 16-bit little-endian PCM from `src` at `off` into CODE_SCRATCH; returns
- * the coded length, or 0 when coding would not make them smaller. One pass: every chunk of a live
- * stream goes through here, so the Rice parameter comes from a sparse look at the differences.
+ * the coded length, or 0 when coding would not make them smaller. Every chunk of a live stream
+ * goes through here, so: one pass over samples read as an Int16Array, the Rice parameter from a
+ * sparse look at the differences, bits written MSB first two bytes at a time (fewer than 16 wait
+ * in `acc`), and codes longer than 16 bits (a jump in the signal, a few per cent) in pieces.
  */
 function encodePcm16(src: Buffer, off: number, len: number): number {
-    const end = off + len;
-    const first = ((src[off] | (src[off + 1] << 8)) << 16) >> 16;
+    const n = len >> 1;
+    let pcm: Int16Array;
+    if (((src.byteOffset + off) & 1) === 0) pcm = new Int16Array(src.buffer, src.byteOffset + off, n);
+    else {
+        src.copy(ALIGNED, 0, off, off + len);
+        pcm = new Int16Array(ALIGNED.buffer, ALIGNED.byteOffset, n);
+    }
     // The mean zigzagged difference, from every 8th pair of samples.
     let sum = 0;
     let seen = 0;
-    for (let i = off + 2; i < end; i += 16) {
-        const a = ((src[i - 2] | (src[i - 1] << 8)) << 16) >> 16;
-        const b = ((src[i] | (src[i + 1] << 8)) << 16) >> 16;
-        const d = b - a;
+    for (let j = 1; j < n; j += 8) {
+        const d = pcm[j] - pcm[j - 1];
         sum += (d << 1) ^ (d >> 31);
         seen++;
     }
     const mean = seen > 0 ? (sum / seen) * 0.69 : 0;
     const k = mean < 2 ? 0 : Math.min(15, 31 - Math.clz32(Math.floor(mean)));
+    const first = pcm[0];
     const out = CODE_SCRATCH;
     out[0] = k;
     out[1] = first & 0xff;
     out[2] = (first >> 8) & 0xff;
     let pos = 3;
-    const limit = len;
     let acc = 0;
     let bits = 0;
     const low = (1 << k) - 1;
+    const k1 = k + 1;
     let prev = first;
-    for (let i = off + 2; i < end; i += 2) {
-        const s = ((src[i] | (src[i + 1] << 8)) << 16) >> 16;
+    for (let j = 1; j < n; j++) {
+        const s = pcm[j];
         const d = s - prev;
         prev = s;
         const u = (d << 1) ^ (d >> 31);
         const q = u >>> k;
-        if (q + k < 23) {
-            // q ones, a zero and the k low bits, in one step (fewer than 8 bits wait in acc).
-            acc = (acc << (q + 1 + k)) | (((1 << q) - 1) << (k + 1)) | (u & low);
-            bits += q + 1 + k;
-        } else if (q < ESCAPE) {
-            acc = (acc << (q + 1)) | (((1 << q) - 1) << 1);
-            bits += q + 1;
-            while (bits >= 8) {
-                bits -= 8;
-                out[pos++] = acc >>> bits;
-            }
-            acc &= (1 << bits) - 1;
-            acc = (acc << k) | (u & low);
-            bits += k;
+        const w = q + k1;
+        if (w <= 16) {
+            // q ones, a zero and the k low bits, in one step.
+            acc = (acc << w) | (((1 << q) - 1) << k1) | (u & low);
+            bits += w;
         } else {
-            acc = (acc << ESCAPE) | ((1 << ESCAPE) - 1);
-            bits += ESCAPE;
-            while (bits >= 8) {
-                bits -= 8;
-                out[pos++] = acc >>> bits;
+            // The ones in pieces of at most 16; then the zero and the k low bits, or after
+            // ESCAPE ones the value itself in ESCAPE_BITS bits (at most 18: in two steps).
+            for (let ones = q < ESCAPE ? q : ESCAPE; ones > 0; ) {
+                const m = ones > 16 ? 16 : ones;
+                acc = (acc << m) | ((1 << m) - 1);
+                bits += m;
+                ones -= m;
+                if (bits >= 16) {
+                    bits -= 16;
+                    out[pos++] = acc >>> (bits + 8);
+                    out[pos++] = acc >>> bits;
+                    acc &= (1 << bits) - 1;
+                }
             }
-            acc &= (1 << bits) - 1;
-            acc = (acc << ESCAPE_BITS) | u;
-            bits += ESCAPE_BITS;
+            const tail = q < ESCAPE ? k1 : ESCAPE_BITS;
+            const v = q < ESCAPE ? u & low : u;
+            if (tail > 9) {
+                acc = (acc << (tail - 9)) | (v >>> 9);
+                bits += tail - 9;
+                if (bits >= 16) {
+                    bits -= 16;
+                    out[pos++] = acc >>> (bits + 8);
+                    out[pos++] = acc >>> bits;
+                    acc &= (1 << bits) - 1;
+                }
+                acc = (acc << 9) | (v & 511);
+                bits += 9;
+            } else {
+                acc = (acc << tail) | v;
+                bits += tail;
+            }
         }
-        while (bits >= 8) {
-            bits -= 8;
+        if (bits >= 16) {
+            bits -= 16;
+            out[pos++] = acc >>> (bits + 8);
             out[pos++] = acc >>> bits;
+            acc &= (1 << bits) - 1;
         }
-        acc &= (1 << bits) - 1;
-        if (pos >= limit) return 0;
+    }
+    while (bits >= 8) {
+        bits -= 8;
+        out[pos++] = acc >>> bits;
     }
     if (bits > 0) out[pos++] = acc << (8 - bits);
-    return pos < limit ? pos : 0;
+    // CODE_SCRATCH holds the worst case, so the length is checked once, at the end.
+    return pos < len ? pos : 0;
 }
 
 /** Decodes a coded segment `code` of `rawLen` bytes into `out` at `at`. */
@@ -165,7 +195,7 @@ export class ReplayStore {
         }
         for (let off = 0; off < len; off += SEGMENT_BYTES) {
             const n = Math.min(SEGMENT_BYTES, len - off);
-            const coded = this.pcm16 && n % 2 === 0 && n >= 4 ? encodePcm16(audio, off, n) : 0;
+            const coded = this.pcm16 && LITTLE_ENDIAN && n % 2 === 0 && n >= 4 ? encodePcm16(audio, off, n) : 0;
             if (coded > 0) {
                 this.blocks.write(CODE_SCRATCH.subarray(0, coded), this.codes);
                 this.codeLens.push(coded);

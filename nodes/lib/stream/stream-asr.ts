@@ -105,7 +105,7 @@ export class StreamAsr implements SessionHost {
         const runtime = RED.settings as unknown as Record<string, unknown>;
         this.queueSeconds = boundedNumber(runtime.sisStreamAsrQueueSeconds, DEFAULT_QUEUE_SECONDS, 1, 600);
         this.reconnects = Math.round(boundedNumber(runtime.sisStreamAsrReconnects, DEFAULT_RECONNECTS, 0, 20));
-        this.compactReplay = runtime.sisStreamAsrCompactReplay === true;
+        this.compactReplay = runtime.sisStreamAsrCompactReplay !== false;
     }
 
     /** Handles one message; throws what `done(err)` should report. */
