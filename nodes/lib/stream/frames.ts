@@ -296,12 +296,12 @@ export class AudioBlocks {
         return this.held.length - this.heldHead + (this.block.length > 0 ? 1 : 0);
     }
 
-    /** Copies `data` to the end of `queue`. */
-    write(data: Buffer, queue: ByteQueue): void {
+    /** Copies the first `len` bytes of `data` to the end of `queue`. */
+    write(data: Buffer, queue: ByteQueue, len = data.length): void {
         let offset = 0;
-        while (offset < data.length) {
+        while (offset < len) {
             if (this.used === this.block.length) this.nextBlock();
-            const n = Math.min(data.length - offset, this.block.length - this.used);
+            const n = Math.min(len - offset, this.block.length - this.used);
             // set() rather than copy(): copy() makes a view of its source on every call.
             this.block.set(offset === 0 && n === data.length ? data : data.subarray(offset, offset + n), this.used);
             queue.pushRange(this.block, this.used, n);

@@ -21,8 +21,9 @@ const CODE_SCRATCH = Buffer.allocUnsafeSlow(3 + Math.ceil(((SEGMENT_BYTES / 2) *
 
 /** Samples are read in the machine's byte order: coded only where that is the audio's. */
 const LITTLE_ENDIAN = endianness() === 'LE';
-/** Where misaligned audio is copied to be read as 16-bit samples. */
+/** Where a segment is copied to be read as 16-bit samples (one view, aligned, made once). */
 const ALIGNED = Buffer.allocUnsafeSlow(SEGMENT_BYTES);
+const SAMPLES = new Int16Array(ALIGNED.buffer, ALIGNED.byteOffset, SEGMENT_BYTES / 2);
 
 /**
  * Codes `len` bytes of 16-bit little-endian PCM from `src` at `off` into CODE_SCRATCH; returns
@@ -33,12 +34,9 @@ const ALIGNED = Buffer.allocUnsafeSlow(SEGMENT_BYTES);
  */
 function encodePcm16(src: Buffer, off: number, len: number): number {
     const n = len >> 1;
-    let pcm: Int16Array;
-    if (((src.byteOffset + off) & 1) === 0) pcm = new Int16Array(src.buffer, src.byteOffset + off, n);
-    else {
-        src.copy(ALIGNED, 0, off, off + len);
-        pcm = new Int16Array(ALIGNED.buffer, ALIGNED.byteOffset, n);
-    }
+    // A copy costs less than a new view of the caller's memory per chunk, and is always aligned.
+    ALIGNED.set(off === 0 && len === src.length ? src : src.subarray(off, off + len));
+    const pcm = SAMPLES;
     // The mean zigzagged difference, from every 8th pair of samples.
     let sum = 0;
     let seen = 0;
@@ -189,7 +187,7 @@ export class ReplayStore {
     push(audio: Buffer, len = audio.length): void {
         if (!this.pcm16) {
             // Kept as it is: one range of bytes, dropped and replayed by byte count.
-            this.blocks.write(len === audio.length ? audio : audio.subarray(0, len), this.codes);
+            this.blocks.write(audio, this.codes, len);
             this.length += len;
             return;
         }
@@ -197,7 +195,7 @@ export class ReplayStore {
             const n = Math.min(SEGMENT_BYTES, len - off);
             const coded = this.pcm16 && LITTLE_ENDIAN && n % 2 === 0 && n >= 4 ? encodePcm16(audio, off, n) : 0;
             if (coded > 0) {
-                this.blocks.write(CODE_SCRATCH.subarray(0, coded), this.codes);
+                this.blocks.write(CODE_SCRATCH, this.codes, coded);
                 this.codeLens.push(coded);
             } else {
                 CODE_SCRATCH[0] = AS_IS;
