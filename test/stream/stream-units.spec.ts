@@ -269,6 +269,12 @@ describe('sis-stream-asr building blocks', () => {
             assert.equal(q.end, 10);
             assert.equal(sent.length, 0);
             assert.equal(sent.start, 4);
+            // Bytes sent without being queued move an empty queue's position on.
+            q.passOver(1280);
+            assert.equal(q.start, 1290);
+            q.push(Buffer.from('kl'));
+            assert.equal(q.end, 1292);
+            assert.throws(() => q.passOver(1), /empty queue/);
         });
     });
 

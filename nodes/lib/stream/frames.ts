@@ -187,6 +187,12 @@ export class ByteQueue {
         }
     }
 
+    /** Moves the position of an empty queue on by `n`: bytes that went by without being queued. */
+    passOver(n: number): void {
+        if (this.length > 0) throw new Error('only an empty queue can be passed over');
+        this.start += n;
+    }
+
     /** Empties the queue; the next byte will sit at `position`. */
     clear(position = this.end): void {
         this.bufs = [];

@@ -229,7 +229,7 @@ export class StreamSession {
         if (this.pending.length === 0 && this.sendsAsItIs(audio.length)) {
             // The usual case of a live stream: the chunk is one legal frame and nothing waits
             // before it, so it goes out as it is, without a stop in the session's blocks.
-            this.pending.clear(this.pending.end + audio.length);
+            this.pending.passOver(audio.length);
             this.send(this.socket as RasrSocket, audio, audio.length);
             return;
         }
