@@ -568,14 +568,20 @@ interface Latencies {
 
 async function main(): Promise<void> {
     const emulator = await startEmulatorProcess();
+    // Two identical Node-REDs: the node runs in one while the floor runs in the other, at the
+    // same time, so that what the machine does meanwhile (other processes, the host) weighs on
+    // both sides of a round alike.
     const red = await startNodeRedWithProbe();
+    const twin = await startNodeRedWithProbe();
     try {
-        const deployed = await fetch(`${red.url}/flows`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
-            body: JSON.stringify(flow(emulator.url)),
-        });
-        if (!deployed.ok) throw new Error(`deploy failed: HTTP ${deployed.status}`);
+        for (const r of [red, twin]) {
+            const deployed = await fetch(`${r.url}/flows`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+                body: JSON.stringify(flow(emulator.url)),
+            });
+            if (!deployed.ok) throw new Error(`deploy failed: HTTP ${deployed.status}`);
+        }
         await sleep(1000);
         const idleHeap = await memoryOf(red);
         const rate = (w: Window): number => w.cpu / w.seconds;
@@ -585,29 +591,27 @@ async function main(): Promise<void> {
         // A run of node and floor first, not counted: the code of either side is compiled and warm
         // before its first measured run.
         progress('warm-up');
-        await viaNodeRed(red, 'stream', false);
-        await viaFloor(red, emulator.url, false);
+        await Promise.all([viaNodeRed(red, 'stream', false), viaFloor(twin, emulator.url, false)]);
         for (let r = 0; r < ROUNDS; r++) {
             progress(`round ${r + 1} of ${ROUNDS}`);
             const harness = HARNESS ? await viaNodeRed(red, 'noop', false) : undefined;
-            // CPU runs, the order of node and floor alternating from round to round.
-            let floor: Awaited<ReturnType<typeof viaFloor>> | undefined;
-            if (r % 2 === 1) floor = await viaFloor(red, emulator.url, false);
-            const stream = await viaNodeRed(red, 'stream', false);
-            if (r % 2 === 0) floor = await viaFloor(red, emulator.url, false);
+            // CPU runs: node and floor at once, each in its Node-RED; then the raw clients.
+            const [stream, f] = await Promise.all([
+                viaNodeRed(red, 'stream', false),
+                viaFloor(twin, emulator.url, false),
+            ]);
             const raw = await viaClients(emulator.url, 'raw', false);
             const layer = LAYER ? await viaClients(emulator.url, 'layer', false) : undefined;
             // Probed runs: latency and memory (a baseline, once the sockets of the runs before are closed).
             const base = await baselineOf(red);
             const probedNode = await viaNodeRed(red, 'stream', true);
-            const probedFloor = await viaFloor(red, emulator.url, true);
+            const probedFloor = await viaFloor(twin, emulator.url, true);
             const probedRaw = await viaClients(emulator.url, 'raw', true);
             const probedLayer = LAYER ? await viaClients(emulator.url, 'layer', true) : undefined;
             lats.node.push(...probedNode.report.lat);
             lats.floor.push(...probedFloor.run.report.lat);
             lats.raw.push(...(probedRaw.report.lat ?? []));
             lats.late.push(`${probedNode.report.late}/${probedFloor.run.report.late}`);
-            const f = floor as NonNullable<typeof floor>;
             windows.node.push(stream.report.window.join(':'));
             windows.floor.push(f.run.report.window.join(':'));
             const counted = (side: string, c: { chunks: number; results: number; errors: number }): string =>
@@ -686,8 +690,8 @@ async function main(): Promise<void> {
         );
         for (const r of rounds) console.log(r.counts);
         console.log(
-            `CPU windows in the profile: --windows ${windows.node.join(',')} --vs-windows ${windows.floor.join(',')}` +
-                ' (µs on the clock of --cpu-prof and perf -k CLOCK_MONOTONIC; node against floor, for bench/profile-summary.ts)',
+            `CPU windows: node in Node-RED pid ${red.pid} --windows ${windows.node.join(',')}, floor in pid ${twin.pid} --vs-windows ${windows.floor.join(',')}` +
+                ' (µs on the clock of --cpu-prof and perf -k CLOCK_MONOTONIC; for bench/profile-summary.ts with --vs <the floor process profile>)',
         );
         const kib = (v: number): string => fixed(v / 1024, 1);
         for (const [i, r] of rounds.entries())
@@ -699,7 +703,7 @@ async function main(): Promise<void> {
                 `never fully handed over, node/floor per round: ${lats.late.join(', ')}`,
         );
     } finally {
-        await red.stop();
+        await Promise.all([red.stop(), twin.stop()]);
         await emulator.stop();
     }
 }
