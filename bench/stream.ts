@@ -1,15 +1,17 @@
 // Benchmark of sis-stream-asr: N sessions streaming 16 kHz audio in 40 ms chunks at real-time
 // pace, on three sides in each round: the node in a started Node-RED; the floor, a minimal node in
-// the same Node-RED (same config node, Catch node and sink, chunks fed the same way through
-// node.receive()) that writes each chunk as one frame to an already open raw `ws` socket; and raw
-// `ws` clients in a plain Node.js process (bench/raw-stream-client.ts, the bench's own signing).
+// an identical second Node-RED, run at the same time as the node (same flow, config node, Catch
+// node and sink, chunks fed the same way through node.receive()), that writes each chunk as one
+// frame to an already open raw `ws` socket; and raw `ws` clients in a plain Node.js process
+// (bench/raw-stream-client.ts, the bench's own signing).
 // Run: `npm run build && npx tsx bench/stream.ts [--sessions 100] [--seconds 10] [--rounds 3]
 // [--layer] [--harness] [--raw-replay] [--profile <dir>] [--snapshot <dir>]`.
 //
-// A round is a CPU run of each side, then a probed run of each (chunks timed, memory read): the
-// probes stay out of the CPU runs. Processes: the emulator, Node-RED and the raw clients each run
-// in their own process, so CPU time is read per process from /proc. In Node-RED one module (written to a temporary folder and
-// loaded beside dist/nodes) holds the driver, the sink, the floor node and the probe that times a
+// A round is a CPU run of each side (node and floor at once), then a probed run of each in turn
+// (chunks timed, memory read): the probes stay out of the CPU runs. Processes: the emulator, the
+// two Node-REDs and the raw clients each run in their own process, so CPU time is read per
+// process from /proc. In each Node-RED one module (written to a temporary folder and loaded beside
+// dist/nodes) holds the driver, the sink, the floor node and the probe that times a
 // chunk from the moment it goes in to the moment its LAST byte is handed to the socket (a wrapper
 // of the `ws` module's send(), the instance the nodes use, counts the bytes of each socket).
 // `--layer` adds the node's session layer alone (StreamSessions in a plain process), `--harness`
@@ -101,7 +103,7 @@ module.exports = function (RED) {
             done();
         });
     });
-    // Chunk-in to last byte (timing runs only, so that the CPU runs carry no probe cost): the
+    // Chunk-in to last byte (probed runs only, so that the CPU runs carry no probe cost): the
     // driver notes, per session, the byte count that ends each chunk and when the chunk went in;
     // a wrapper of the ws module's send() (the instance the nodes use) counts the binary bytes
     // each socket was handed and takes the time when a chunk's last byte is among them. A socket
@@ -370,7 +372,7 @@ interface DriverReport {
     results: number;
     events: number;
     errors: number;
-    /** Chunk-in to last byte handed to the socket, ms, sorted (timing runs). */
+    /** Chunk-in to last byte handed to the socket, ms, sorted (probed runs). */
     lat: number[];
     /** Timed chunks whose last byte was never handed over before the report. */
     late: number;

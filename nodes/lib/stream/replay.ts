@@ -193,7 +193,7 @@ export class ReplayStore {
         }
         for (let off = 0; off < len; off += SEGMENT_BYTES) {
             const n = Math.min(SEGMENT_BYTES, len - off);
-            const coded = this.pcm16 && LITTLE_ENDIAN && n % 2 === 0 && n >= 4 ? encodePcm16(audio, off, n) : 0;
+            const coded = LITTLE_ENDIAN && n % 2 === 0 && n >= 4 ? encodePcm16(audio, off, n) : 0;
             if (coded > 0) {
                 this.blocks.write(CODE_SCRATCH, this.codes, coded);
                 this.codeLens.push(coded);
