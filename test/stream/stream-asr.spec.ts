@@ -93,6 +93,15 @@ describe(`sis-stream-asr on Node-RED ${nodeRedVersion()}`, function () {
         return harness(emu, 'sis-stream-asr', { ...base, ...props }, { outputs: 2, ...opts });
     }
 
+    it('takes its chunks from a configured input property, as the other nodes do', async () => {
+        const h = await stream({ inputField: 'audio', inputFieldType: 'msg' });
+        for (let i = 0; i < pcm.length; i += 1280) h.send({ audio: pcm.subarray(i, i + 1280), payload: 'not audio' });
+        h.send({ control: 'end' });
+        await ended(h);
+        assert.deepEqual(texts(h.out[0]), EN);
+        assert.equal(h.caught.length, 0);
+    });
+
     it('continue-stream: sentences out of odd-sized chunks, events on the second output', async () => {
         const h = await stream();
         const chunks = await sendChunks(h.send, pcm, 777, { topic: 'kitchen', _keep: 1 });

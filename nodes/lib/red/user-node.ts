@@ -94,12 +94,17 @@ export class UserNode {
     /** Puts the configured input into `msg.payload`; returns the payload it replaced. */
     private takeInput(msg: NodeMessage): { had: boolean; payload: unknown } {
         const before = { had: Object.hasOwn(msg, 'payload'), payload: msg.payload };
-        if (this.inputType === 'msg' && this.inputField === 'payload') return before;
+        this.moveInput(msg);
+        return before;
+    }
+
+    /** Puts the configured input into `msg.payload` (nothing to do, and nothing allocated, for msg.payload). */
+    private moveInput(msg: NodeMessage): void {
+        if (this.inputType === 'msg' && this.inputField === 'payload') return;
         const util = this.RED.util as unknown as {
             evaluateNodeProperty(value: string, type: string, node: Node, msg: NodeMessage): unknown;
         };
         msg.payload = util.evaluateNodeProperty(this.inputField, this.inputType, this.node, msg);
-        return before;
     }
 
     /** A `send` that moves each message's result from `msg.payload` to the output property. */
@@ -184,8 +189,7 @@ export class UserNode {
                 if (this.closed) throw new SisError('CANCELLED', 'the node was stopped');
                 const client = this.config?.client;
                 if (!client) throw this.notConfigured();
-                // Only a configured input property moves; the usual msg.payload needs nothing.
-                if (this.inputType !== 'msg' || this.inputField !== 'payload') this.takeInput(msg);
+                this.moveInput(msg);
                 handler(msg, client);
             } catch (err) {
                 this.status.fail(err);

@@ -215,7 +215,8 @@ export class ReplayStore {
         this.start += left;
         if (!this.pcm16) {
             this.codes.drop(left);
-            left = 0;
+            this.blocks.release();
+            return;
         }
         while (left > 0) {
             const rest = this.rawLens[this.head] - this.skip;
@@ -229,10 +230,6 @@ export class ReplayStore {
             this.skip = 0;
         }
         if (this.head === this.rawLens.length) {
-            if (this.head === 0) {
-                this.blocks.release();
-                return;
-            }
             this.rawLens = [];
             this.codeLens = [];
             this.head = 0;
