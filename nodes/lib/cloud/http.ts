@@ -233,8 +233,7 @@ export class HttpClient {
      * environment is read on a client's first request to each origin (a config node's client
      * lives until the next deploy).
      */
-    dispatcherFor(url: URL): Dispatcher {
-        const origin = url.origin;
+    dispatcherFor(url: URL, origin = url.origin): Dispatcher {
         let route = this.routes.get(origin);
         if (!route) {
             route = this.lookUpDispatcher(url);
@@ -333,8 +332,10 @@ export class HttpClient {
             const headers: Record<string, string> = Object.assign({}, req.headers, extra);
             if (this.opts.userAgent && !hasHeader(headers, 'user-agent')) headers['user-agent'] = this.opts.userAgent;
             const url = req.url;
-            const res = await this.dispatcherFor(url).request({
-                origin: url.origin,
+            // The origin is computed anew on each read of the URL's property: once here.
+            const origin = url.origin;
+            const res = await this.dispatcherFor(url, origin).request({
+                origin,
                 path: url.search ? `${url.pathname}${url.search}` : url.pathname,
                 method: req.method as Dispatcher.HttpMethod,
                 headers,

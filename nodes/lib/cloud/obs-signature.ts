@@ -113,8 +113,12 @@ const UNRESERVED = /^[A-Za-z0-9\-_.~]$/;
  * Lone surrogates become U+FFFD rather than throwing.
  */
 export function encodeObsKey(key: string): string {
+    // Unreserved characters and `/` only (every staging key): nothing to encode.
+    if (PLAIN_KEY.test(key)) return key;
     return key.split('/').map(encodeSegment).join('/');
 }
+
+const PLAIN_KEY = /^[A-Za-z0-9\-_.~/]*$/;
 
 /** A segment that encoding leaves as it is (the common case: staging keys). */
 const ALL_UNRESERVED = /^[A-Za-z0-9\-_.~]*$/;
@@ -132,21 +136,31 @@ function encodeSegment(segment: string): string {
     return out;
 }
 
-/** RFC 1123 date in GMT, e.g. `Thu, 02 Jan 2025 03:04:05 GMT`. */
+let lastDateSecond = Number.NaN;
+let lastDateText = '';
+
+/** RFC 1123 date in GMT, e.g. `Thu, 02 Jan 2025 03:04:05 GMT` (the last second's text is kept). */
 export function obsDate(date: Date | string): string {
-    return typeof date === 'string' ? date : date.toUTCString();
+    if (typeof date === 'string') return date;
+    const second = Math.floor(date.getTime() / 1000);
+    if (second !== lastDateSecond) {
+        lastDateText = date.toUTCString();
+        lastDateSecond = second;
+    }
+    return lastDateText;
 }
 
 function headerText(value: HeaderValue): string | undefined {
     return value === undefined ? undefined : String(value);
 }
 
-/** Case-insensitive header lookup; the first match wins. */
+/** Case-insensitive header lookup (`name` in lower case); the first match wins. */
 function findHeader(headers: HeaderMap | undefined, name: string): string | undefined {
     if (!headers) return undefined;
-    const lower = name.toLowerCase();
-    for (const [k, v] of Object.entries(headers)) {
-        if (k.toLowerCase() === lower && v !== undefined) return headerText(v);
+    for (const k in headers) {
+        const v = headers[k];
+        // Lengths first: most names differ in length, and lower-casing each costs a new string.
+        if (v !== undefined && k.length === name.length && k.toLowerCase() === name) return headerText(v);
     }
     return undefined;
 }

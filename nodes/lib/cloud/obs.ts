@@ -152,9 +152,22 @@ export function uploadMayHaveStored(err: unknown): boolean {
 }
 
 /** A unique staging key: prefix, date folders, a random name and the audio's extension. */
+let lastDay = Number.NaN;
+let lastDayPath = '';
+
+/** `YYYY/MM/DD` (UTC) of `now`; the text of the last day is kept, as every input asks for it. */
+function dayPath(now: Date): string {
+    const day = Math.floor(now.getTime() / 86_400_000);
+    if (day !== lastDay) {
+        lastDayPath = now.toISOString().slice(0, 10).replace(/-/g, '/');
+        lastDay = day;
+    }
+    return lastDayPath;
+}
+
 export function stagingKey(prefix: string, extension: string, now = new Date()): string {
     const p = prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix;
-    const day = now.toISOString().slice(0, 10).replace(/-/g, '/');
+    const day = dayPath(now);
     return `${p}${day}/${randomUUID()}${extension.startsWith('.') ? extension : `.${extension}`}`;
 }
 

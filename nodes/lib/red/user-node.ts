@@ -2,6 +2,7 @@
 // always ends in exactly one done(), aborting work on close (and waiting for its clean-up, such as
 // deleting staged audio), and the status helper.
 
+import { setMaxListeners } from 'node:events';
 import { sleep } from '../cloud/http';
 import type { SisClient } from '../cloud/sis-client';
 import { SisError } from '../core/errors';
@@ -37,7 +38,13 @@ export class UserNode {
     readonly status: StatusTracker;
     /** Runtime texts (statuses) in Node-RED's language, from the package's catalogs. */
     readonly t: Translate;
-    private readonly running = new Map<AbortController, Promise<void>>();
+    /**
+     * Aborted when the node closes: the signal all of its inputs' work runs under. Only closing
+     * aborts an input's work, so one for every input does, and costs no controller per message.
+     */
+    private readonly stopping = new AbortController();
+    /** Inputs' work still running, waited for on close. */
+    private readonly running = new Set<Promise<void>>();
     private readonly closeHooks: ((removed: boolean) => Promise<void> | void)[] = [];
     private closed = false;
     private inputField = 'payload';
@@ -51,6 +58,8 @@ export class UserNode {
         readonly node: Node,
         private readonly configId: string | undefined,
     ) {
+        // As many inputs may be in flight as the flow sends, each listening while it waits.
+        setMaxListeners(0, this.stopping.signal);
         this.t = translator(runtimeLanguage(RED.settings));
         this.status = new StatusTracker(node, this.t);
         const config = this.lookupConfig();
@@ -64,11 +73,8 @@ export class UserNode {
 
     private async close(removed: boolean, config: SisConfigNode | undefined): Promise<void> {
         this.closed = true;
-        for (const controller of this.running.keys()) controller.abort();
-        const work = [
-            ...this.running.values(),
-            ...this.closeHooks.map((hook) => Promise.resolve().then(() => hook(removed))),
-        ];
+        this.stopping.abort();
+        const work = [...this.running, ...this.closeHooks.map((hook) => Promise.resolve().then(() => hook(removed)))];
         const grace = new AbortController();
         await Promise.race([Promise.allSettled(work), sleep(CLOSE_GRACE_MS, grace.signal).catch(() => undefined)]);
         grace.abort();
@@ -220,7 +226,6 @@ export class UserNode {
                 this.status.fail(err);
                 reportError(msg, finish, err);
             };
-            const controller = new AbortController();
             let result: Promise<void>;
             try {
                 if (this.closed) throw new SisError('CANCELLED', 'the node was stopped');
@@ -231,14 +236,14 @@ export class UserNode {
                     send: this.placing(send, original),
                     client,
                     config,
-                    signal: controller.signal,
+                    signal: this.stopping.signal,
                 });
             } catch (err) {
                 fail(err);
                 return;
             }
-            const task = result.then(() => finish(), fail).finally(() => this.running.delete(controller));
-            this.running.set(controller, task);
+            const task: Promise<void> = result.then(() => finish(), fail).finally(() => this.running.delete(task));
+            this.running.add(task);
         });
     }
 }
