@@ -91,7 +91,11 @@ function watchClient(): Captured {
         seen.peak = Math.max(seen.peak, active);
         try {
             const res = await original<T>(call);
-            byText.set(text, Buffer.from((res.body as { result: { data: string } }).result.data, 'base64'));
+            // The audio comes decoded beside the answer (its place in the body left empty).
+            byText.set(
+                text,
+                res.bytes ?? Buffer.from((res.body as { result: { data: string } }).result.data, 'base64'),
+            );
             return res;
         } finally {
             active--;

@@ -4,8 +4,8 @@
 // temporary AK/SK through `withObsCredentials`; a refusal drops the credential and the request is
 // made once more with a fresh one.
 
-import { isAscii } from 'node:buffer';
 import { errorFromResponse, SisError } from '../core/errors';
+import { parseAnswer } from './answer';
 import { SharedValue } from './cache';
 import { type Endpoints, joinUrl, resolveEndpoints, toWebSocketUrl } from './endpoints';
 import { HttpClient, type HttpClientOptions } from './http';
@@ -52,12 +52,16 @@ export interface SisCall {
     idempotent: boolean;
     signal?: AbortSignal;
     what: string;
+    /** Where the answer holds one large base64 string (a synthesis' audio): returned decoded as `bytes` (see parseAnswer). */
+    base64At?: readonly string[];
 }
 
 export interface SisResult<T> {
     status: number;
     body: T;
     traceId?: string;
+    /** The string at the call's `base64At`, decoded (the body then holds "" there); absent when it was parsed as usual. */
+    bytes?: Buffer;
 }
 
 export interface WsHandshake {
@@ -90,14 +94,6 @@ export function isTokenRefusal(err: unknown): boolean {
 function nonEmpty(v: string | undefined): string | undefined {
     const t = v?.trim();
     return t ? t : undefined;
-}
-
-/**
- * The text of a JSON answer. An ASCII body (a synthesis answer is hundreds of kilobytes of base64)
- * becomes a one-byte string without UTF-8 decoding.
- */
-function jsonText(body: Buffer): string {
-    return body.toString(isAscii(body) ? 'latin1' : 'utf8');
 }
 
 export class SisClient {
@@ -294,8 +290,9 @@ export class SisClient {
             throw errorFromResponse(res.status, res.body, call.what, res.headers);
         }
         let parsed: unknown;
+        let bytes: Buffer | undefined;
         try {
-            parsed = res.body.length ? JSON.parse(jsonText(res.body)) : {};
+            ({ value: parsed, bytes } = res.body.length ? parseAnswer(res.body, call.base64At) : { value: {} });
         } catch {
             throw new SisError('PROTOCOL', `${call.what}: the answer is not valid JSON`, { status: res.status });
         }
@@ -307,6 +304,7 @@ export class SisClient {
             status: res.status,
             body: parsed as T,
             traceId: typeof traceId === 'string' ? traceId : undefined,
+            bytes,
         };
     }
 

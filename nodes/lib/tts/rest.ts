@@ -71,6 +71,9 @@ export class Semaphore {
     }
 }
 
+/** Where a synthesis answer holds its audio (base64), decoded straight from the answer's bytes. */
+const AUDIO_AT = ['result', 'data'] as const;
+
 interface TtsResponse {
     trace_id?: unknown;
     result?: { data?: unknown };
@@ -114,12 +117,12 @@ export async function synthesizeParts(
                     idempotent: true,
                     signal: pieceSignal,
                     what,
+                    base64At: AUDIO_AT,
                 });
                 const data = res.body.result?.data;
-                if (typeof data !== 'string') {
-                    throw new SisError('PROTOCOL', `${what}: the answer has no audio data`, { traceId: res.traceId });
-                }
-                parts[i] = Buffer.from(data, 'base64');
+                if (res.bytes) parts[i] = res.bytes;
+                else if (typeof data === 'string') parts[i] = Buffer.from(data, 'base64');
+                else throw new SisError('PROTOCOL', `${what}: the answer has no audio data`, { traceId: res.traceId });
                 traceIds[i] = res.traceId;
             });
         } catch (err) {
