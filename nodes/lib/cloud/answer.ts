@@ -49,10 +49,10 @@ export function parseAnswer(body: Buffer, base64At?: readonly string[]): ParsedA
         // A key with its quotes cannot occur inside a JSON string, where quotes are escaped.
         const start = at < 0 ? -1 : at + marker.length;
         const end = start < 0 ? -1 : body.indexOf(QUOTE, start);
-        const escape = end < 0 ? -1 : body.indexOf(BACKSLASH, start);
+        const backslash = end < 0 ? -1 : body.indexOf(BACKSLASH, start);
         if (
             end > start &&
-            (escape < 0 || escape > end) &&
+            (backslash < 0 || backslash > end) &&
             body.subarray(0, start).indexOf(STAND_IN) < 0 &&
             body.indexOf(STAND_IN, end) < 0
         ) {
