@@ -256,6 +256,35 @@ describe(`sis-flash-asr on Node-RED ${nodeRedVersion()}`, function () {
         assert.equal(h.out[0].length, 0);
     });
 
+    it('many inputs in flight: no listener warning, and a redeploy deletes every staged object', async () => {
+        const inFlight = 24;
+        emu.faults.add({ route: 'flash', kind: 'delay', delayMs: 3000, count: inFlight });
+        const warnings: string[] = [];
+        const onWarning = (w: Error): void => {
+            warnings.push(`${w.name}: ${w.message}`);
+        };
+        process.on('warning', onWarning);
+        try {
+            const h = await harness(emu, 'sis-flash-asr', base);
+            for (let i = 0; i < inFlight; i++) h.send({ payload: zh });
+            // Some recognising, the others waiting for a connection slot: all listening for the close.
+            await until(() => (staged().length >= 4 ? true : undefined));
+            await delay(300);
+            await helper.unload();
+            assert.deepEqual(staged(), []);
+            assert.equal(routeLog(emu, 'obs.delete').length, routeLog(emu, 'obs.put').length);
+            assert.equal(h.out[0].length, 0);
+            // Listeners on the node's abort signal, one or more per input, are not a leak.
+            await delay(20);
+            assert.deepEqual(
+                warnings.filter((w) => /MaxListeners|memory leak/i.test(w)),
+                [],
+            );
+        } finally {
+            process.off('warning', onWarning);
+        }
+    });
+
     it('with IAM password auth, stages with temporary keys obtained from the token', async () => {
         const h = await harness(emu, 'sis-flash-asr', base, { authType: 'password' });
         h.send({ payload: zh });
