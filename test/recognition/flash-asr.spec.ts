@@ -270,9 +270,11 @@ describe(`sis-flash-asr on Node-RED ${nodeRedVersion()}`, function () {
             // Some recognising, the others waiting for a connection slot: all listening for the close.
             await until(() => (staged().length >= 4 ? true : undefined));
             await delay(300);
+            const deletesBefore = routeLog(emu, 'obs.delete').length;
+            const stagedBefore = staged().length;
             await helper.unload();
             assert.deepEqual(staged(), []);
-            assert.equal(routeLog(emu, 'obs.delete').length, routeLog(emu, 'obs.put').length);
+            assert.ok(routeLog(emu, 'obs.delete').length - deletesBefore >= stagedBefore);
             assert.equal(h.out[0].length, 0);
             // Listeners on the node's abort signal, one or more per input, are not a leak.
             await delay(20);
