@@ -74,6 +74,8 @@ interface Captured {
     texts: string[];
     audio: Buffer[];
     peak: number;
+    /** Answers whose audio came decoded straight from the answer's bytes. */
+    lifted: number;
 }
 
 /** Watches the config node's client: texts sent, audio received (in text order), most calls at once. */
@@ -81,7 +83,7 @@ function watchClient(): Captured {
     const cfg = helper.getNode('cfg') as unknown as { client: SisClient };
     const client = cfg.client;
     const original = client.call.bind(client);
-    const seen: Captured = { texts: [], audio: [], peak: 0 };
+    const seen: Captured = { texts: [], audio: [], peak: 0, lifted: 0 };
     const byText = new Map<string, Buffer>();
     let active = 0;
     client.call = async <T>(call: Parameters<SisClient['call']>[0]): Promise<SisResult<T>> => {
@@ -92,6 +94,7 @@ function watchClient(): Captured {
         try {
             const res = await original<T>(call);
             // The audio comes decoded beside the answer (its place in the body left empty).
+            if (res.bytes) seen.lifted++;
             byText.set(
                 text,
                 res.bytes ?? Buffer.from((res.body as { result: { data: string } }).result.data, 'base64'),
@@ -242,6 +245,8 @@ describe(`sis-tts on Node-RED ${nodeRedVersion()}`, function () {
             assert.equal((msg.audio as { bytes: number }).bytes, (msg.payload as Buffer).length);
             const result = msg.sis_result as { trace_id: string; trace_ids: string[] };
             assert.equal(result.trace_ids.length, seen.texts.length);
+            // Every answer's audio was taken from its bytes, not through JSON.parse.
+            assert.equal(seen.lifted, seen.texts.length);
             assert.equal(result.trace_id, result.trace_ids[0]);
         });
 

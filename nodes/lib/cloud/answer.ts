@@ -7,7 +7,7 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
 /** The text of `body[start, end)`: ASCII as a one-byte string without UTF-8 decoding. */
-export function jsonText(body: Buffer, start = 0, end = body.length): string {
+function jsonText(body: Buffer, start = 0, end = body.length): string {
     const part = start === 0 && end === body.length ? body : body.subarray(start, end);
     return part.toString(isAscii(part) ? 'latin1' : 'utf8');
 }

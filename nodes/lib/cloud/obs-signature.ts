@@ -10,6 +10,7 @@
 
 import { createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
+import { textPerPeriod } from './date-text';
 
 export type HeaderValue = string | number | undefined;
 export type HeaderMap = Readonly<Record<string, HeaderValue>>;
@@ -136,18 +137,11 @@ function encodeSegment(segment: string): string {
     return out;
 }
 
-let lastDateSecond = Number.NaN;
-let lastDateText = '';
+const rfc1123 = textPerPeriod(1000, (date) => date.toUTCString());
 
-/** RFC 1123 date in GMT, e.g. `Thu, 02 Jan 2025 03:04:05 GMT` (the last second's text is kept). */
+/** RFC 1123 date in GMT, e.g. `Thu, 02 Jan 2025 03:04:05 GMT`. */
 export function obsDate(date: Date | string): string {
-    if (typeof date === 'string') return date;
-    const second = Math.floor(date.getTime() / 1000);
-    if (second !== lastDateSecond) {
-        lastDateText = date.toUTCString();
-        lastDateSecond = second;
-    }
-    return lastDateText;
+    return typeof date === 'string' ? date : rfc1123(date);
 }
 
 function headerText(value: HeaderValue): string | undefined {

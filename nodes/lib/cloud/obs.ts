@@ -2,6 +2,7 @@
 // with the OBS signature (docs/protocol/obs.md) and sent through the config node's HTTP client.
 import { randomUUID } from 'node:crypto';
 import { invalidInput, SisError } from '../core/errors';
+import { textPerPeriod } from './date-text';
 import { obsError } from './obs-errors';
 import { obsUrl, presignObsUrl, signObsRequest } from './obs-signature';
 import type { SisClient } from './sis-client';
@@ -151,20 +152,10 @@ export function uploadMayHaveStored(err: unknown): boolean {
     return !(err instanceof SisError && err.status !== undefined && err.status >= 400 && err.status < 500);
 }
 
+/** `YYYY/MM/DD` (UTC). */
+const dayPath = textPerPeriod(86_400_000, (now) => now.toISOString().slice(0, 10).replace(/-/g, '/'));
+
 /** A unique staging key: prefix, date folders, a random name and the audio's extension. */
-let lastDay = Number.NaN;
-let lastDayPath = '';
-
-/** `YYYY/MM/DD` (UTC) of `now`; the text of the last day is kept, as every input asks for it. */
-function dayPath(now: Date): string {
-    const day = Math.floor(now.getTime() / 86_400_000);
-    if (day !== lastDay) {
-        lastDayPath = now.toISOString().slice(0, 10).replace(/-/g, '/');
-        lastDay = day;
-    }
-    return lastDayPath;
-}
-
 export function stagingKey(prefix: string, extension: string, now = new Date()): string {
     const p = prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix;
     const day = dayPath(now);

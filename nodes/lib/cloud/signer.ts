@@ -1,5 +1,6 @@
 // SDK-HMAC-SHA256 request signing (the API-gateway "AK/SK" signature), per docs/protocol/auth.md §4.
 import { createHash, createHmac } from 'node:crypto';
+import { textPerPeriod } from './date-text';
 
 export interface AkSkCredentials {
     ak: string;
@@ -19,21 +20,13 @@ export interface SignableRequest {
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const ALGORITHM = 'SDK-HMAC-SHA256';
 
-let lastDateSecond = Number.NaN;
-let lastDateText = '';
-
-/** `YYYYMMDDTHHMMSSZ` in UTC (the text of the last second is kept: requests come many a second). */
-export function sdkDate(date: Date): string {
-    const second = Math.floor(date.getTime() / 1000);
-    if (second !== lastDateSecond) {
-        lastDateText = date
-            .toISOString()
-            .replace(/[-:]/g, '')
-            .replace(/\.\d{3}/, '');
-        lastDateSecond = second;
-    }
-    return lastDateText;
-}
+/** `YYYYMMDDTHHMMSSZ` in UTC. */
+export const sdkDate = textPerPeriod(1000, (date) =>
+    date
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, ''),
+);
 
 /** The characters encodeURIComponent leaves that RFC 3986 reserves. */
 const SUB_DELIMS = /[!'()*]/;
