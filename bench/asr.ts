@@ -1,10 +1,12 @@
 // Benchmark of the REST nodes — sis-short-asr, sis-flash-asr and sis-tts (whole file) — on three
 // sides in one run: the node in a started Node-RED; the floor, the cheapest node that could do the
-// same network work (bench/floor-rest.ts: the bench's own signing and raw undici), in the same
-// Node-RED with the same config node, Complete node, Catch node and sink, fed the same way
+// same network work (bench/floor-rest.ts: the bench's own signing and raw undici), in an identical
+// twin Node-RED (same flow: config node, Complete node, Catch node and sink), fed the same way
 // (node.receive(), `--inflight` inputs in flight); and a raw undici client in a plain Node.js
-// process (bench/raw-asr-client.ts). Rounds interleave the three sides; figures are medians over
-// the rounds with their range. Also the peak memory of staging a 100 MB Buffer.
+// process (bench/raw-asr-client.ts). Rounds interleave the three sides, one at a time; figures are
+// medians over the rounds with their range. Each side has a process of its own so that the garbage
+// a run leaves is collected, and counted, in the next run of the same side, not of another. Also
+// the peak memory of staging a 100 MB Buffer.
 // Run: `npm run build && npx tsx bench/asr.ts [--total N] [--inflight N] [--rounds N]
 // [--only short,flash,tts] [--profile <dir>]`.
 import { execFile } from 'node:child_process';
@@ -20,6 +22,7 @@ import {
     listArg,
     median,
     numberArg,
+    type Proc,
     percentile,
     printTable,
     profileFlags,
@@ -231,19 +234,26 @@ RED.nodes.registerType('bench-sink', { category: 'function', defaults: {}, input
     const clipFile = path.join(work, 'clip.wav');
     writeFileSync(clipFile, clip);
     const emulator = await startEmulatorProcess();
-    const red = await startNodeRed(
-        flow(emulator.url),
-        { cfg: { ak: AK, sk: SK } },
-        { nodesDirs: [moduleDir], flags: profileFlags() },
-    );
+    const start = (): Promise<Proc> =>
+        startNodeRed(
+            flow(emulator.url),
+            { cfg: { ak: AK, sk: SK } },
+            { nodesDirs: [moduleDir], flags: profileFlags() },
+        );
+    const reds: Partial<Record<Side, Proc>> = {};
+    for (const side of ['node', 'floor'] as const) if (SIDES.includes(side)) reds[side] = await start();
+    const redUrl = (side: 'node' | 'floor'): string => reds[side]?.url ?? '';
+    if (process.argv.includes('--profile')) {
+        console.log(`Node-RED pids: node ${reds.node?.pid ?? '-'}, floor ${reds.floor?.pid ?? '-'}`);
+    }
     const rows: Record<string, string | number>[] = [];
     try {
         for (const target of TARGETS) {
             const nodeId = target;
             const floorId = `floor-${target}`;
             // Warm both Node-RED sides (connections, JIT) before measuring; the raw client warms itself.
-            if (SIDES.includes('node')) await viaNodeRed(red.url, nodeId, target, clip, TOTAL / 2);
-            if (SIDES.includes('floor')) await viaNodeRed(red.url, floorId, target, clip, TOTAL / 2);
+            if (SIDES.includes('node')) await viaNodeRed(redUrl('node'), nodeId, target, clip, TOTAL / 2);
+            if (SIDES.includes('floor')) await viaNodeRed(redUrl('floor'), floorId, target, clip, TOTAL / 2);
             const rounds: Record<Side, Outcome>[] = [];
             for (let r = 0; r < ROUNDS; r++) {
                 // The order rotates, so that no side always runs first or after the raw process starts.
@@ -254,7 +264,7 @@ RED.nodes.registerType('bench-sink', { category: 'function', defaults: {}, input
                     round[side] =
                         side === 'raw'
                             ? await viaRawClient(emulator.url, target, clipFile)
-                            : await viaNodeRed(red.url, side === 'node' ? nodeId : floorId, target, clip, TOTAL);
+                            : await viaNodeRed(redUrl(side), side === 'node' ? nodeId : floorId, target, clip, TOTAL);
                     round[side].emulator = cpuSeconds(emulator.pid) - e0;
                 }
                 rounds.push(round);
@@ -305,7 +315,7 @@ RED.nodes.registerType('bench-sink', { category: 'function', defaults: {}, input
             console.log(`\nstaging a 100 MB Buffer: peak RSS growth ${fixed(growth)}x the Buffer (goal <= 1.2)`);
         }
     } finally {
-        await red.stop();
+        await Promise.all(Object.values(reds).map((red) => red.stop()));
         await emulator.stop();
         rmSync(work, { recursive: true, force: true });
     }

@@ -12,6 +12,32 @@ function jsonText(body: Buffer, start = 0, end = body.length): string {
     return part.toString(isAscii(part) ? 'latin1' : 'utf8');
 }
 
+/**
+ * Base64 characters decoded at a time: a string this long is an ordinary young object to V8. A
+ * whole synthesis (hundreds of kilobytes) as one string is a large object, and in a Node-RED that
+ * idled between bursts those made V8 run a full collection every few dozen answers.
+ */
+const PIECE = 64 * 1024;
+
+/**
+ * The base64 text `body[start, end)` decoded, a piece at a time, into one buffer. Pieces are whole
+ * groups of four characters, so they decode as the whole text would; a piece that does not give
+ * its full three quarters held something other than base64 (skipped by the decoder, which would
+ * shift the groups after it), and the text is then decoded in one go.
+ */
+function decodeBase64(body: Buffer, start: number, end: number): Buffer {
+    if (end - start <= PIECE) return Buffer.from(body.toString('latin1', start, end), 'base64');
+    const out = Buffer.allocUnsafeSlow(Math.ceil((end - start) / 4) * 3);
+    let at = 0;
+    for (let i = start; i < end; i += PIECE) {
+        const last = i + PIECE >= end;
+        const n = out.write(body.toString('latin1', i, last ? end : i + PIECE), at, 'base64');
+        if (!last && n !== (PIECE / 4) * 3) return Buffer.from(body.toString('latin1', start, end), 'base64');
+        at += n;
+    }
+    return out.subarray(0, at);
+}
+
 /** The object holding the last key of `path`, if every step is an object. */
 function holderOf(value: unknown, path: readonly string[]): Record<string, unknown> | undefined {
     let v = value;
@@ -60,7 +86,7 @@ export function parseAnswer(body: Buffer, base64At?: readonly string[]): ParsedA
             const holder = holderOf(value, base64At);
             if (holder?.[key] === '\u0001') {
                 holder[key] = '';
-                return { value, bytes: Buffer.from(body.toString('latin1', start, end), 'base64') };
+                return { value, bytes: decodeBase64(body, start, end) };
             }
         }
     }
