@@ -1,7 +1,9 @@
 // Reading a JSON answer of the service. A synthesis answer is a few hundred kilobytes, nearly all
 // of it one base64 string (the audio): that value can be decoded to bytes straight from the
-// answer, so that JSON.parse only reads the rest instead of scanning and copying it once more.
+// answer (base64.ts), so that JSON.parse only reads the rest instead of scanning and copying it
+// once more.
 import { isAscii } from 'node:buffer';
+import { decodeBase64 } from './base64';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -10,32 +12,6 @@ const BACKSLASH = 0x5c;
 function jsonText(body: Buffer, start = 0, end = body.length): string {
     const part = start === 0 && end === body.length ? body : body.subarray(start, end);
     return part.toString(isAscii(part) ? 'latin1' : 'utf8');
-}
-
-/**
- * Base64 characters decoded at a time: a string this long is an ordinary young object to V8. A
- * whole synthesis (hundreds of kilobytes) as one string is a large object, and in a Node-RED that
- * idled between bursts those made V8 run a full collection every few dozen answers.
- */
-const PIECE = 64 * 1024;
-
-/**
- * The base64 text `body[start, end)` decoded, a piece at a time, into one buffer. Pieces are whole
- * groups of four characters, so they decode as the whole text would; a piece that does not give
- * its full three quarters held something other than base64 (skipped by the decoder, which would
- * shift the groups after it), and the text is then decoded in one go.
- */
-function decodeBase64(body: Buffer, start: number, end: number): Buffer {
-    if (end - start <= PIECE) return Buffer.from(body.toString('latin1', start, end), 'base64');
-    const out = Buffer.allocUnsafeSlow(Math.ceil((end - start) / 4) * 3);
-    let at = 0;
-    for (let i = start; i < end; i += PIECE) {
-        const last = i + PIECE >= end;
-        const n = out.write(body.toString('latin1', i, last ? end : i + PIECE), at, 'base64');
-        if (!last && n !== (PIECE / 4) * 3) return Buffer.from(body.toString('latin1', start, end), 'base64');
-        at += n;
-    }
-    return out.subarray(0, at);
 }
 
 /** The object holding the last key of `path`, if every step is an object. */

@@ -2,6 +2,7 @@
 
 import { sniffAudio } from '../audio/sniff';
 import { AudioFormatError } from '../audio/types';
+import { base64Length, writeBase64 } from '../cloud/base64';
 import { invalidInput, SisError } from '../core/errors';
 import {
     defined,
@@ -79,23 +80,18 @@ export function prepareShortAudio(audio: Buffer, property: string, requested: st
     return format;
 }
 
-/** Characters of the base64 text of `bytes` bytes. */
-function base64Length(bytes: number): number {
-    return Math.ceil(bytes / 3) * 4;
-}
-
 /**
  * `{"config":{…},"data":"<base64>"}` as bytes, encoded once: the base64 text needs no JSON
- * escaping, so it is written into the body as it is instead of going through JSON.stringify
- * (which would scan and copy it once more, and leave a string to convert again for the hash and
- * the socket).
+ * escaping, so it is written into the body as it is (a piece at a time, see base64.ts) instead
+ * of going through JSON.stringify (which would scan and copy it once more, and leave a string to
+ * convert again for the hash and the socket).
  */
 export function shortAudioBody(config: Record<string, string | number>, audio: Buffer): Buffer {
     const head = `{"config":${JSON.stringify(config)},"data":"`;
     const headBytes = Buffer.byteLength(head);
     const body = Buffer.allocUnsafe(headBytes + base64Length(audio.length) + 2);
     body.write(head, 0, 'utf8');
-    const end = headBytes + body.write(audio.toString('base64'), headBytes, 'latin1');
+    const end = headBytes + writeBase64(body, headBytes, audio);
     body.write('"}', end, 'latin1');
     return body;
 }
