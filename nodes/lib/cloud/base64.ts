@@ -32,13 +32,14 @@ export function writeBase64(target: Buffer, at: number, source: Buffer): number 
  * after it), and the text is then decoded in one go, as before.
  */
 export function decodeBase64(text: Buffer, start = 0, end = text.length): Buffer {
-    if (end - start <= PIECE_CHARS) return Buffer.from(text.toString('latin1', start, end), 'base64');
+    const whole = (): Buffer => Buffer.from(text.toString('latin1', start, end), 'base64');
+    if (end - start <= PIECE_CHARS) return whole();
     const out = Buffer.allocUnsafeSlow(Math.ceil((end - start) / 4) * 3);
     let at = 0;
     for (let i = start; i < end; i += PIECE_CHARS) {
         const last = i + PIECE_CHARS >= end;
         const n = out.write(text.toString('latin1', i, last ? end : i + PIECE_CHARS), at, 'base64');
-        if (!last && n !== PIECE_BYTES) return Buffer.from(text.toString('latin1', start, end), 'base64');
+        if (!last && n !== PIECE_BYTES) return whole();
         at += n;
     }
     return out.subarray(0, at);
