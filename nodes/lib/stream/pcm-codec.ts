@@ -5,8 +5,6 @@ import { join } from 'node:path';
 
 /** The most bytes of audio coded at once. */
 export const PCM_CODE_MAX_BYTES = 4096;
-/** The first byte of a coded segment (any other value is the store's own). */
-export const PCM_CODED = 0;
 
 interface Coder {
     encode(samples: number): number;

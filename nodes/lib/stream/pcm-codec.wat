@@ -4,7 +4,7 @@
 ;;
 ;; `encode(n)` codes the n samples (at most 2048) written at IN and returns the code's length,
 ;; written at OUT:
-;;   [0]                 0: a coded segment (replay.ts keeps 0xff for a segment kept as it is)
+;;   [0]                 0 (the format's mark)
 ;;   [1..2]              the first sample
 ;;   then                one nibble per group of 16 samples: the group's width minus 1 (low nibble
 ;;                       first)
