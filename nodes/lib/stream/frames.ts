@@ -302,8 +302,9 @@ export class AudioBlocks {
         return this.held.length - this.heldHead + (this.block.length > 0 ? 1 : 0);
     }
 
-    /** Copies the first `len` bytes of `data` to the end of `queue`. */
-    write(data: Buffer, queue: ByteQueue, len = data.length): void {
+    /** Copies `data` to the end of `queue`. */
+    write(data: Buffer, queue: ByteQueue): void {
+        const len = data.length;
         let offset = 0;
         while (offset < len) {
             if (this.used === this.block.length) this.nextBlock();

@@ -51,6 +51,7 @@ export class ReplayStore {
         this.pcm16 = pcm16 && pcmCoderAvailable;
         this.pool = pool ?? new BlockPool(REPLAY_BLOCK_BYTES, () => 2);
     }
+
     get end(): number {
         return this.start + this.length;
     }
