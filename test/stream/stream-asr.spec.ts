@@ -102,6 +102,33 @@ describe(`sis-stream-asr on Node-RED ${nodeRedVersion()}`, function () {
         assert.equal(h.caught.length, 0);
     });
 
+    it("gives each output its own copy of the first message's properties, nested or not", async () => {
+        const h = await stream();
+        const extras: Record<string, Record<string, unknown>> = {
+            flat: { session: 'flat', topic: 'hall' },
+            nested: { session: 'nested', topic: 'hall', meta: { room: 'hall', tags: ['a'] } },
+        };
+        for (const extra of Object.values(extras)) await sendChunks(h.send, pcm, 1280, extra);
+        for (const session of Object.keys(extras)) h.send({ session, control: 'end' });
+        await ended(h, 'flat');
+        await ended(h, 'nested');
+        for (const [session, extra] of Object.entries(extras)) {
+            const all = [...h.out[0], ...h.out[1]].filter((m) => m.session === session);
+            assert.equal(all.length, 4, 'two sentences, START and END');
+            for (const m of all) {
+                assert.equal(m.topic, 'hall');
+                assert.deepEqual(m.meta, extra.meta);
+            }
+            assert.equal(new Set(all).size, all.length, 'four distinct messages');
+            if (extra.meta) {
+                (all[0].meta as { tags: string[] }).tags.push('changed');
+                for (const m of all.slice(1))
+                    assert.deepEqual(m.meta, { room: 'hall', tags: ['a'] }, 'a change to one is not seen by another');
+            }
+        }
+        assert.equal(h.caught.length, 0);
+    });
+
     it('continue-stream: sentences out of odd-sized chunks, events on the second output', async () => {
         const h = await stream();
         const chunks = await sendChunks(h.send, pcm, 777, { topic: 'kitchen', _keep: 1 });

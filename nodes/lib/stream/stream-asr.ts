@@ -35,6 +35,8 @@ interface IdleSocket {
 
 interface SessionEntry {
     template: NodeMessage;
+    /** No property holds an object: a copy of its properties is already a full clone. */
+    flat: boolean;
 }
 
 export interface StreamNodeSettings extends Record<string, unknown> {
@@ -58,6 +60,15 @@ function templateOf(msg: NodeMessage): NodeMessage {
         parts?: unknown;
     };
     return rest as NodeMessage;
+}
+
+/** Whether every property of `msg` is a primitive value (the usual `_msgid`, `session`, `topic`). */
+function isFlat(msg: NodeMessage): boolean {
+    for (const key in msg) {
+        const v = (msg as Record<string, unknown>)[key];
+        if ((typeof v === 'object' && v !== null) || typeof v === 'function') return false;
+    }
+    return true;
 }
 
 export class StreamAsr implements SessionHost {
@@ -201,7 +212,8 @@ export class StreamAsr implements SessionHost {
             blocks: this.blocks,
             replayBlocks: this.replayBlocks,
         });
-        this.entries.set(session, { template: templateOf(msg) });
+        const template = templateOf(msg);
+        this.entries.set(session, { template, flat: isFlat(template) });
         if (!session.done) this.live.set(key, session);
         if (first && first.length > 0) session.feedAudio(first);
         this.refreshStatus();
@@ -225,7 +237,10 @@ export class StreamAsr implements SessionHost {
 
     private messageFor(session: StreamSession): NodeMessage {
         const entry = this.entries.get(session);
-        const msg = this.RED.util.cloneMessage(entry?.template ?? {}) as NodeMessage & Record<string, unknown>;
+        // A deep clone per result is what a flat template spares (one per sentence and event).
+        const msg = (
+            entry?.flat ? { ...entry.template } : this.RED.util.cloneMessage(entry?.template ?? {})
+        ) as NodeMessage & Record<string, unknown>;
         msg.session = session.key;
         return msg;
     }
