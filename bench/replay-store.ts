@@ -3,8 +3,8 @@
 // two chunks the process touches `--pressure` bytes of other memory, as Node-RED does between
 // two chunks of a session. Prints µs per chunk for nothing kept, audio kept as it is, and coded.
 // Run: `npx tsx bench/replay-store.ts [--pressure 16384] [--chunks 3000]` (not part of `npm run bench`).
-import { ReplayArena } from '../nodes/lib/stream/arena';
-import { ReplayStore } from '../nodes/lib/stream/replay';
+import { BlockPool } from '../nodes/lib/stream/frames';
+import { REPLAY_BLOCK_BYTES, ReplayStore } from '../nodes/lib/stream/replay';
 import { fixture } from '../test/helpers/fixtures';
 import { numberArg } from './lib';
 
@@ -19,8 +19,8 @@ const other = Buffer.alloc(64 * 1024 * 1024);
 let touched = 0;
 
 function run(kind: 'none' | 'as it is' | 'coded'): { us: number; keptKiB: number } {
-    const arena = new ReplayArena();
-    const stores = Array.from({ length: SESSIONS }, () => new ReplayStore(kind === 'coded', arena));
+    const pool = new BlockPool(REPLAY_BLOCK_BYTES, () => 4 + SESSIONS);
+    const stores = Array.from({ length: SESSIONS }, () => new ReplayStore(kind === 'coded', pool));
     const at = stores.map((_, i) => (i * 37) % count);
     const untilFinal = stores.map((_, i) => 50 + (i % 50));
     let step = 0;

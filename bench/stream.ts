@@ -26,10 +26,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { SisClient } from '../nodes/lib/cloud/sis-client';
-import { ReplayArena } from '../nodes/lib/stream/arena';
 import { AUDIO_BLOCK_BYTES, BlockPool } from '../nodes/lib/stream/frames';
 import { AudioIntake } from '../nodes/lib/stream/intake';
 import { startOptions } from '../nodes/lib/stream/options';
+import { REPLAY_BLOCK_BYTES } from '../nodes/lib/stream/replay';
 import { type SessionHost, type SessionLimits, StreamSession } from '../nodes/lib/stream/session';
 import {
     cpuSeconds,
@@ -463,7 +463,7 @@ async function layerClients(args: RawArgs): Promise<void> {
     };
     // Spare blocks shared as in the node.
     const blocks = new BlockPool(AUDIO_BLOCK_BYTES, () => 4 + (args.sessions >> 2));
-    const replayArena = new ReplayArena();
+    const replayBlocks = new BlockPool(REPLAY_BLOCK_BYTES, () => 4 + args.sessions);
     const sessions = Array.from(
         { length: args.sessions },
         (_, i) =>
@@ -477,7 +477,7 @@ async function layerClients(args: RawArgs): Promise<void> {
                 host,
                 intake: new AudioIntake(spec),
                 blocks,
-                replayArena,
+                replayBlocks,
             }),
     );
     while (started < sessions.length) await sleep(10);

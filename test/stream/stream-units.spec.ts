@@ -6,7 +6,6 @@ import * as fc from 'fast-check';
 import { int16FromBuffer } from '../../nodes/lib/audio/pcm';
 import { resample } from '../../nodes/lib/audio/resample';
 import { AudioFormatError } from '../../nodes/lib/audio/types';
-import { ReplayArena } from '../../nodes/lib/stream/arena';
 import {
     AudioBlocks,
     BlockPool,
@@ -280,48 +279,6 @@ describe('sis-stream-asr building blocks', () => {
     });
 
     describe('replay store', () => {
-        /** `len` bytes of 16-bit audio of a kind (an odd length ends with a stray byte), from `seed`. */
-        function audioOf(kind: 'smooth' | 'noise' | 'extreme', len: number, seed: number, odd = false): Buffer {
-            const audio = odd ? Buffer.alloc(len + 1).subarray(1) : Buffer.alloc(len);
-            let x = seed;
-            for (let i = 0; i + 1 < audio.length; i += 2) {
-                x = (x * 1103515245 + 12345) & 0x7fffffff;
-                const v =
-                    kind === 'smooth'
-                        ? Math.round(8000 * Math.sin(i / 40)) + (x % 64)
-                        : kind === 'noise'
-                          ? (x % 65536) - 32768
-                          : x & 1
-                            ? 32767
-                            : -32768;
-                audio.writeInt16LE(v, i);
-            }
-            if (audio.length % 2) audio[audio.length - 1] = x & 0xff;
-            return audio;
-        }
-
-        /** Moves what `store` kept into a queue and reads it back. */
-        function replayed(store: ReplayStore): number[] {
-            const queue = new ByteQueue();
-            queue.clear(store.end);
-            queue.push(Buffer.from([1, 2, 3]));
-            const start = store.start;
-            store.moveInFront(queue);
-            assert.equal(store.length, 0);
-            assert.equal(queue.start, start);
-            const bytes = [...queue.take(queue.length)];
-            assert.deepEqual(bytes.slice(-3), [1, 2, 3]);
-            return bytes.slice(0, -3);
-        }
-
-        // One arena for every run, as a node's sessions share one: blocks must all come back.
-        const arena = new ReplayArena();
-        const oneSlab = (): number => {
-            const probe = new ReplayArena();
-            probe.give(probe.take());
-            return probe.heldBytes;
-        };
-
         it('gives back exactly the bytes kept, in order, after drops from the front, whatever the audio', () => {
             fc.assert(
                 fc.property(
@@ -334,108 +291,49 @@ describe('sis-stream-asr building blocks', () => {
                             drop: fc.integer({ min: 0, max: 12000 }),
                             // Audio at an odd byte offset of its memory (a view into a larger buffer).
                             odd: fc.boolean(),
-                            // Everything dropped at once, as a new recognition does.
-                            clear: fc.oneof({ arbitrary: fc.constant(false), weight: 5 }, fc.constant(true)),
                         }),
                         { maxLength: 12 },
                     ),
                     fc.integer({ min: 0, max: 1 << 20 }),
                     (pcm16, steps, seed) => {
-                        const store = new ReplayStore(pcm16, arena);
+                        const pool = new BlockPool(2048, () => 3);
+                        const store = new ReplayStore(pcm16, pool);
                         store.clear(seed);
-                        let model: number[] = [];
-                        let start = seed;
-                        for (const [i, step] of steps.entries()) {
-                            const audio = audioOf(step.kind, step.len, seed + i, step.odd);
+                        const model: number[] = [];
+                        let x = seed;
+                        for (const step of steps) {
+                            const audio = step.odd ? Buffer.alloc(step.len + 1).subarray(1) : Buffer.alloc(step.len);
+                            for (let i = 0; i + 1 < audio.length; i += 2) {
+                                x = (x * 1103515245 + 12345) & 0x7fffffff;
+                                const v =
+                                    step.kind === 'smooth'
+                                        ? Math.round(8000 * Math.sin(i / 40)) + (x % 64)
+                                        : step.kind === 'noise'
+                                          ? (x % 65536) - 32768
+                                          : x & 1
+                                            ? 32767
+                                            : -32768;
+                                audio.writeInt16LE(v, i);
+                            }
+                            if (audio.length % 2) audio[audio.length - 1] = x & 0xff;
                             store.push(audio);
                             model.push(...audio);
                             store.drop(step.drop);
-                            const dropped = Math.min(step.drop, model.length);
-                            model.splice(0, dropped);
-                            start += dropped;
-                            if (step.clear) {
-                                store.clear();
-                                start += model.length;
-                                model = [];
-                            }
+                            model.splice(0, Math.min(step.drop, model.length));
                             assert.equal(store.length, model.length);
-                            assert.equal(store.start, start);
                         }
-                        assert.deepEqual(replayed(store), model);
-                        store.releaseAll();
-                        assert.equal(arena.inUse, 0, 'every block back');
-                        // One slab kept (none if no run kept anything yet).
-                        assert.ok([0, oneSlab()].includes(arena.heldBytes), `${arena.heldBytes} bytes held`);
+                        const queue = new ByteQueue();
+                        queue.clear(store.end);
+                        queue.push(Buffer.from([1, 2, 3]));
+                        const start = store.start;
+                        store.moveInFront(queue);
+                        assert.equal(store.length, 0);
+                        assert.equal(queue.start, start);
+                        assert.deepEqual([...queue.take(queue.length)], [...model, 1, 2, 3]);
                     },
                 ),
                 { numRuns: 200 },
             );
-        });
-
-        it('keeps many sessions apart in a shared arena, across its slabs, and lets the slabs go', () => {
-            fc.assert(
-                fc.property(
-                    fc.array(
-                        fc.record({
-                            store: fc.integer({ min: 0, max: 39 }),
-                            // Mostly live chunks, some large (several segments), some drops.
-                            len: fc.oneof(
-                                { arbitrary: fc.constant(1280), weight: 3 },
-                                { arbitrary: fc.integer({ min: 1, max: 10_000 }), weight: 1 },
-                            ),
-                            drop: fc.oneof(
-                                { arbitrary: fc.constant(0), weight: 9 },
-                                { arbitrary: fc.integer({ min: 0, max: 40_000 }), weight: 1 },
-                            ),
-                        }),
-                        { minLength: 200, maxLength: 600 },
-                    ),
-                    (steps) => {
-                        const shared = new ReplayArena();
-                        const stores = Array.from({ length: 40 }, (_, i) => new ReplayStore(i % 4 !== 0, shared));
-                        const models: number[][] = stores.map(() => []);
-                        // Noise (kept as it is) first, more than a slab holds: blocks of one store in two slabs.
-                        for (const [i, store] of stores.entries()) {
-                            const noise = audioOf('noise', 8000, -i);
-                            store.push(noise);
-                            models[i].push(...noise);
-                        }
-                        let most = shared.heldBytes;
-                        for (const [i, step] of steps.entries()) {
-                            const audio = audioOf(i % 7 === 0 ? 'noise' : 'smooth', step.len, i);
-                            stores[step.store].push(audio);
-                            models[step.store].push(...audio);
-                            stores[step.store].drop(step.drop);
-                            models[step.store].splice(0, step.drop);
-                            most = Math.max(most, shared.heldBytes);
-                        }
-                        for (const [i, store] of stores.entries()) assert.deepEqual(replayed(store), models[i]);
-                        for (const store of stores) store.releaseAll();
-                        assert.equal(shared.inUse, 0, 'every block back');
-                        assert.ok(most > oneSlab(), 'the sessions filled more than one slab');
-                        assert.equal(shared.heldBytes, oneSlab(), 'every block back, one slab kept');
-                    },
-                ),
-                { numRuns: 20 },
-            );
-        });
-
-        it('fills a second slab only when the first is full, and lets the emptied one go', () => {
-            const shared = new ReplayArena();
-            const slab = oneSlab();
-            const taken: number[] = [];
-            while (shared.heldBytes === slab || taken.length === 0) taken.push(shared.take());
-            assert.equal(shared.heldBytes, 2 * slab);
-            const perSlab = taken.length - 1;
-            assert.equal(new Set(taken).size, taken.length, 'no block given twice');
-            // A block given back in the first slab is taken again before the second is used further.
-            shared.give(taken[0]);
-            assert.equal(shared.take(), taken[0]);
-            // The second slab emptied: kept, the only one with room. The first emptied too: one goes.
-            shared.give(taken[perSlab]);
-            assert.equal(shared.heldBytes, 2 * slab);
-            for (const block of taken.slice(0, perSlab)) shared.give(block);
-            assert.equal(shared.heldBytes, slab);
         });
 
         it('keeps speech in about half its size', () => {

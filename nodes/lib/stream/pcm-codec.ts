@@ -6,63 +6,48 @@ import { join } from 'node:path';
 /** The most bytes of audio coded at once. */
 export const PCM_CODE_MAX_BYTES = 4096;
 
-/** Where the coder's memory is free for its caller: after the input and the output areas. */
-const RESERVED_BYTES = 16 * 1024;
-const PAGE = 64 * 1024;
-
-/**
- * One instance of the coder with its own memory: the samples to code go at `input`, `encode`
- * writes their code at `output`, and the memory from `free` on is the caller's (the replay store
- * keeps its blocks there, so that a code is copied into its block within the same memory).
- */
-export interface PcmCoder {
-    readonly bytes: Buffer;
-    readonly input: number;
-    readonly output: number;
-    readonly free: number;
-    /** Codes the `samples` samples at `input`; returns the code's length (the code is at `output`). */
+interface Coder {
     encode(samples: number): number;
+    input: Buffer;
+    output: Buffer;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
-
-function coderModule(): WebAssembly.Module | undefined {
-    if (compiled === undefined) {
-        try {
-            compiled = new WebAssembly.Module(readFileSync(join(__dirname, 'pcm-codec.wasm')));
-        } catch {
-            // A runtime without WebAssembly SIMD: the audio is kept as it is.
-            compiled = null;
-        }
+function load(): Coder | undefined {
+    try {
+        const module = new WebAssembly.Module(readFileSync(join(__dirname, 'pcm-codec.wasm')));
+        const api = new WebAssembly.Instance(module).exports;
+        const memory = api.memory as WebAssembly.Memory;
+        const at = (name: string): number => (api[name] as WebAssembly.Global).value as number;
+        return {
+            encode: api.encode as (samples: number) => number,
+            // The memory never grows, so these views stay valid.
+            input: Buffer.from(memory.buffer, at('input'), PCM_CODE_MAX_BYTES),
+            output: Buffer.from(memory.buffer, at('output'), PCM_CODE_MAX_BYTES + 256),
+        };
+    } catch {
+        // A runtime without WebAssembly SIMD: the audio is kept as it is.
+        return undefined;
     }
-    return compiled ?? undefined;
 }
 
-/** A coder with `room` bytes of its memory free for the caller, or undefined when this runtime cannot code. */
-export function newPcmCoder(room = 0): PcmCoder | undefined {
-    const module = coderModule();
-    if (!module) return undefined;
-    const api = new WebAssembly.Instance(module).exports;
-    const memory = api.memory as WebAssembly.Memory;
-    const at = (name: string): number => (api[name] as WebAssembly.Global).value as number;
-    const output = at('output');
-    if (output + PCM_CODE_MAX_BYTES + 256 > RESERVED_BYTES) throw new Error('pcm-codec.wasm: unexpected memory layout');
-    const pages = Math.ceil((RESERVED_BYTES + room) / PAGE) - memory.buffer.byteLength / PAGE;
-    if (pages > 0) memory.grow(pages);
-    return {
-        // Taken after growing, and the memory never grows again: the view stays valid.
-        bytes: Buffer.from(memory.buffer),
-        input: at('input'),
-        output,
-        free: RESERVED_BYTES,
-        encode: api.encode as (samples: number) => number,
-    };
-}
+const coder = load();
 
 /** Whether this runtime can code PCM (WebAssembly with SIMD). */
-export const pcmCoderAvailable = coderModule() !== undefined;
+export const pcmCoderAvailable = coder !== undefined;
 
-/** Decodes `code` (from a PcmCoder, of `rawLen` bytes of audio) into `out` at `at`. */
+/**
+ * Codes `len` bytes (even, at most PCM_CODE_MAX_BYTES) of 16-bit little-endian PCM from `src`
+ * at `off`. Returns the code, a view valid until the next call, or undefined when coding would
+ * not make the audio smaller (or cannot run here).
+ */
+export function encodePcm16(src: Buffer, off: number, len: number): Buffer | undefined {
+    if (!coder || len < 2) return undefined;
+    coder.input.set(off === 0 && len === src.length ? src : src.subarray(off, off + len));
+    const size = coder.encode(len >> 1);
+    return size < len ? coder.output.subarray(0, size) : undefined;
+}
+
+/** Decodes `code` (from encodePcm16, of `rawLen` bytes of audio) into `out` at `at`. */
 export function decodePcm16(code: Buffer, rawLen: number, out: Buffer, at: number): void {
     const groups = rawLen >> 5;
     const widths = 3;

@@ -13,7 +13,6 @@ import type { SisClient } from '../cloud/sis-client';
 import { isVocabularyName, resolveVocabularyId } from '../cloud/vocabularies';
 import { isRetryableSisCode, SisError, toSisError } from '../core/errors';
 import type { Sentence } from '../red/sentences';
-import type { ReplayArena } from './arena';
 import {
     AudioBlocks,
     type BlockPool,
@@ -74,8 +73,8 @@ export interface SessionSetup {
     socket?: RasrSocket;
     /** Spare audio blocks shared with the node's other sessions (the session's own when absent). */
     blocks?: BlockPool;
-    /** Memory for the audio kept for a replay, shared likewise. */
-    replayArena?: ReplayArena;
+    /** Spare blocks for the audio kept for a replay, shared likewise. */
+    replayBlocks?: BlockPool;
 }
 
 type State = 'connecting' | 'starting' | 'running' | 'ending' | 'waiting' | 'done';
@@ -174,7 +173,7 @@ export class StreamSession {
         this.host = setup.host;
         this.intake = setup.intake;
         this.blocks = new AudioBlocks(setup.blocks, () => this.oldestKept());
-        this.sent = new ReplayStore(setup.spec.codec === 'pcm' && setup.limits.compactReplay, setup.replayArena);
+        this.sent = new ReplayStore(setup.spec.codec === 'pcm' && setup.limits.compactReplay, setup.replayBlocks);
         this.idle = setTimeout(this.idleCheck, this.limits.idleMs);
         const reused = setup.socket;
         if (reused?.open) {

@@ -10,10 +10,10 @@ import type { Sentence } from '../red/sentences';
 import { lineWidthSetting, type SubtitleOptions, sentenceVttCue } from '../red/subtitles';
 import type { NodeAPI, NodeMessage } from '../red/types';
 import type { UserNode } from '../red/user-node';
-import { ReplayArena } from './arena';
 import { AUDIO_BLOCK_BYTES, BlockPool } from './frames';
 import { AudioIntake } from './intake';
 import { boundedNumber, chunkOf, controlOf, isStreamMode, sessionKeyOf, startOptions } from './options';
+import { REPLAY_BLOCK_BYTES } from './replay';
 import { type SessionHost, type SessionLimits, StreamSession } from './session';
 import { IGNORE_SOCKET, type RasrResponse, type RasrSocket, type StreamMode } from './socket';
 
@@ -92,8 +92,11 @@ export class StreamAsr implements SessionHost {
      * cover a moment's imbalance (a quarter of a block per session).
      */
     private readonly blocks = new BlockPool(AUDIO_BLOCK_BYTES, () => 4 + ((this.live.size + this.finishing.size) >> 2));
-    /** Memory for the audio kept for a replay: one session's final result frees blocks the others then fill. */
-    private readonly replayArena = new ReplayArena();
+    /**
+     * Spare blocks for the audio kept for a replay: one session's final result frees many at once,
+     * which the others then fill (one block per session).
+     */
+    private readonly replayBlocks = new BlockPool(REPLAY_BLOCK_BYTES, () => 4 + this.live.size + this.finishing.size);
     private closed = false;
     private lastFailure: string | undefined;
     private lastStatus = '';
@@ -207,7 +210,7 @@ export class StreamAsr implements SessionHost {
             intake,
             socket: this.takeIdle(key),
             blocks: this.blocks,
-            replayArena: this.replayArena,
+            replayBlocks: this.replayBlocks,
         });
         const template = templateOf(msg);
         this.entries.set(session, { template, flat: isFlat(template) });
@@ -279,6 +282,7 @@ export class StreamAsr implements SessionHost {
         if (failure && !failure.retryable && !this.live.has(session.key)) this.refuse(session.key);
         if (socket) this.keepIdle(session.key, socket);
         this.blocks.trim();
+        this.replayBlocks.trim();
         this.refreshStatus();
     }
 
