@@ -291,6 +291,8 @@ describe('sis-stream-asr building blocks', () => {
                             drop: fc.integer({ min: 0, max: 12000 }),
                             // Audio at an odd byte offset of its memory (a view into a larger buffer).
                             odd: fc.boolean(),
+                            // Everything dropped at once, as a new recognition does.
+                            clear: fc.oneof({ arbitrary: fc.constant(false), weight: 5 }, fc.constant(true)),
                         }),
                         { maxLength: 12 },
                     ),
@@ -299,7 +301,8 @@ describe('sis-stream-asr building blocks', () => {
                         const pool = new BlockPool(2048, () => 3);
                         const store = new ReplayStore(pcm16, pool);
                         store.clear(seed);
-                        const model: number[] = [];
+                        let model: number[] = [];
+                        let start = seed;
                         let x = seed;
                         for (const step of steps) {
                             const audio = step.odd ? Buffer.alloc(step.len + 1).subarray(1) : Buffer.alloc(step.len);
@@ -319,13 +322,20 @@ describe('sis-stream-asr building blocks', () => {
                             store.push(audio);
                             model.push(...audio);
                             store.drop(step.drop);
-                            model.splice(0, Math.min(step.drop, model.length));
+                            const dropped = Math.min(step.drop, model.length);
+                            model.splice(0, dropped);
+                            start += dropped;
+                            if (step.clear) {
+                                store.clear();
+                                start += model.length;
+                                model = [];
+                            }
                             assert.equal(store.length, model.length);
+                            assert.equal(store.start, start);
                         }
                         const queue = new ByteQueue();
                         queue.clear(store.end);
                         queue.push(Buffer.from([1, 2, 3]));
-                        const start = store.start;
                         store.moveInFront(queue);
                         assert.equal(store.length, 0);
                         assert.equal(queue.start, start);
