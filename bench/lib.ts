@@ -133,6 +133,8 @@ export interface NodeRedOptions {
     flags?: string[];
     /** More settings.js entries (JSON values). */
     settings?: Record<string, unknown>;
+    /** The package whose dist/nodes is loaded: this checkout unless given (another build, to compare). */
+    packageRoot?: string;
 }
 
 /** A real Node-RED (the dev dependency, or NODE_RED_MODULE) loading dist/nodes. */
@@ -143,7 +145,7 @@ export async function startNodeRed(
 ): Promise<Proc> {
     const port = await freePort();
     const userDir = mkdtempSync(path.join(tmpdir(), 'sis-bench-'));
-    const dirs = [path.join(ROOT, 'dist/nodes'), ...(options.nodesDirs ?? [])];
+    const dirs = [path.join(options.packageRoot ?? ROOT, 'dist/nodes'), ...(options.nodesDirs ?? [])];
     const more = Object.entries(options.settings ?? {})
         .map(([k, v]) => `,\n  ${k}: ${JSON.stringify(v)}`)
         .join('');

@@ -5,7 +5,7 @@
 // frame to an already open raw `ws` socket; and raw `ws` clients in a plain Node.js process
 // (bench/raw-stream-client.ts, the bench's own signing).
 // Run: `npm run build && npx tsx bench/stream.ts [--sessions 100] [--seconds 10] [--rounds 3]
-// [--layer] [--harness] [--raw-replay] [--profile <dir>] [--snapshot <dir>]`.
+// [--layer] [--harness] [--raw-replay] [--profile <dir>] [--snapshot <dir>] [--against <checkout>]`.
 //
 // A round is a CPU run of each side (node and floor at once), then a probed run of each in turn
 // (chunks timed, memory read): the probes stay out of the CPU runs. Processes: the emulator, the
@@ -17,6 +17,9 @@
 // `--layer` adds the node's session layer alone (StreamSessions in a plain process), `--harness`
 // the driver feeding a change node with no rules. `--snapshot <dir>` writes heap snapshots of
 // Node-RED (before the first probed node run and in its middle) for bench/heap-summary.ts.
+// `--against <checkout>` compares two builds instead: the second Node-RED runs the stream node of
+// another checkout (built, e.g. a `git worktree` of an earlier commit) at the same time as this
+// one's, round after round, and only their CPU is reported: paired rounds see the same machine.
 //
 // Over 500 lines because the node, the floor and the raw clients share one pacing loop, one set-up
 // and one report, which must stay identical across the three sides.
@@ -69,6 +72,9 @@ const SECONDS = numberArg('seconds', 10);
 const ROUNDS = numberArg('rounds', 3);
 const LAYER = process.argv.includes('--layer');
 const HARNESS = process.argv.includes('--harness');
+const againstAt = process.argv.indexOf('--against');
+/** Another checkout whose stream node runs in the second Node-RED, in place of the floor. */
+const AGAINST = againstAt > 0 ? path.resolve(process.argv[againstAt + 1]) : undefined;
 /** Measurement window: after connections are up and warm, before the sessions end. */
 const WARMUP_S = 3;
 
@@ -277,7 +283,7 @@ type Red = Proc;
 const COMPACT_REPLAY = !process.argv.includes('--raw-replay');
 
 /** Node-RED (lib's startNodeRed, with --expose-gc for the memory readings) loading, beside dist/nodes, the probe module. */
-async function startNodeRedWithProbe(): Promise<Red> {
+async function startNodeRedWithProbe(packageRoot?: string): Promise<Red> {
     const probeDir = mkdtempSync(path.join(tmpdir(), 'sis-stream-bench-'));
     const audioFile = path.join(probeDir, 'audio.pcm');
     writeFileSync(audioFile, benchAudio());
@@ -296,6 +302,7 @@ RED.nodes.registerType('bench-sink', { category: 'function', defaults: {}, input
             nodesDirs: [probeDir],
             flags: ['--expose-gc', ...profileFlags()],
             settings: { sisStreamAsrCompactReplay: COMPACT_REPLAY },
+            packageRoot,
         },
     );
     return {
@@ -568,13 +575,31 @@ interface Latencies {
 
 // ---------------------------------------------------------------------------------------------
 
+/** `--against`: this checkout's stream node and another's, at once in each round (after a warm-up run). */
+async function compareBuilds(red: Red, twin: Red, other: string): Promise<void> {
+    const rate = (w: Window): number => w.cpu / w.seconds;
+    await Promise.all([viaNodeRed(red, 'stream', false), viaNodeRed(twin, 'stream', false)]);
+    const ratios: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+        progress(`round ${r + 1} of ${ROUNDS}`);
+        const [a, b] = await Promise.all([viaNodeRed(red, 'stream', false), viaNodeRed(twin, 'stream', false)]);
+        ratios.push(rate(a.window) / rate(b.window));
+        console.log(
+            `round ${r + 1}: CPU ${fixed(rate(a.window) * 8, 3)} s against ${fixed(rate(b.window) * 8, 3)} s per 8 s`,
+        );
+    }
+    console.log(
+        `CPU of this checkout's stream node / ${other}'s, ${SESSIONS} sessions, ${ROUNDS} paired rounds: ${spread(ratios, 3)}`,
+    );
+}
+
 async function main(): Promise<void> {
     const emulator = await startEmulatorProcess();
     // Two identical Node-REDs: the node runs in one while the floor runs in the other, at the
     // same time, so that what the machine does meanwhile (other processes, the host) weighs on
     // both sides of a round alike.
     const red = await startNodeRedWithProbe();
-    const twin = await startNodeRedWithProbe();
+    const twin = await startNodeRedWithProbe(AGAINST);
     try {
         for (const r of [red, twin]) {
             const deployed = await fetch(`${r.url}/flows`, {
@@ -593,6 +618,10 @@ async function main(): Promise<void> {
         // A run of node and floor first, not counted: the code of either side is compiled and warm
         // before its first measured run.
         progress('warm-up');
+        if (AGAINST) {
+            await compareBuilds(red, twin, AGAINST);
+            return;
+        }
         await Promise.all([viaNodeRed(red, 'stream', false), viaFloor(twin, emulator.url, false)]);
         for (let r = 0; r < ROUNDS; r++) {
             progress(`round ${r + 1} of ${ROUNDS}`);
