@@ -190,10 +190,12 @@ module.exports = function (RED) {
         RED.nodes.createNode(this, config);
     });
     // The floor: the least any node could do with each chunk, i.e. the raw clients' work (one
-    // binary frame per chunk on an already open socket) in a minimal node fed the same way.
-    const floor = { sockets: new Map(), results: 0, errors: 0, ended: [], open: 0 };
+    // binary frame per chunk on an already open socket) in a minimal node fed the same way, which
+    // sends one message per final sentence to the sink, as the REST floors send their results.
+    const floor = { sockets: new Map(), results: 0, errors: 0, ended: [], open: 0, node: undefined };
     RED.nodes.registerType('bench-raw-ws', function (config) {
         RED.nodes.createNode(this, config);
+        floor.node = this;
         this.on('input', (msg, _send, done) => {
             const socket = floor.sockets.get(msg.session);
             if (socket && Buffer.isBuffer(msg.payload)) socket.send(msg.payload, { binary: true });
@@ -213,9 +215,13 @@ module.exports = function (RED) {
                 socket.on('message', (data, binary) => {
                     if (binary) return;
                     const reply = JSON.parse(String(data));
-                    if (reply.resp_type === 'RESULT')
-                        floor.results += (reply.segments || []).filter((s) => s.is_final).length;
-                    else if (reply.resp_type === 'ERROR' || reply.resp_type === 'FATAL_ERROR') floor.errors++;
+                    if (reply.resp_type === 'RESULT') {
+                        for (const s of reply.segments || []) {
+                            if (!s.is_final) continue;
+                            floor.results++;
+                            floor.node.send({ session, payload: s.result.text });
+                        }
+                    } else if (reply.resp_type === 'ERROR' || reply.resp_type === 'FATAL_ERROR') floor.errors++;
                     else if (reply.resp_type === 'END') ended();
                 });
                 socket.on('close', ended);
