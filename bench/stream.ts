@@ -72,9 +72,16 @@ const SECONDS = numberArg('seconds', 10);
 const ROUNDS = numberArg('rounds', 3);
 const LAYER = process.argv.includes('--layer');
 const HARNESS = process.argv.includes('--harness');
-const againstAt = process.argv.indexOf('--against');
 /** Another checkout whose stream node runs in the second Node-RED, in place of the floor. */
-const AGAINST = againstAt > 0 ? path.resolve(process.argv[againstAt + 1]) : undefined;
+const AGAINST = againstArg();
+
+function againstArg(): string | undefined {
+    const at = process.argv.indexOf('--against');
+    if (at < 0) return undefined;
+    const dir = process.argv[at + 1];
+    if (!dir || dir.startsWith('--')) throw new Error('--against needs the folder of a built checkout');
+    return path.resolve(dir);
+}
 /** Measurement window: after connections are up and warm, before the sessions end. */
 const WARMUP_S = 3;
 
@@ -581,9 +588,13 @@ interface Latencies {
 
 // ---------------------------------------------------------------------------------------------
 
+/** CPU cores a window took. */
+function rate(w: Window): number {
+    return w.cpu / w.seconds;
+}
+
 /** `--against`: this checkout's stream node and another's, at once in each round (after a warm-up run). */
 async function compareBuilds(red: Red, twin: Red, other: string): Promise<void> {
-    const rate = (w: Window): number => w.cpu / w.seconds;
     await Promise.all([viaNodeRed(red, 'stream', false), viaNodeRed(twin, 'stream', false)]);
     const ratios: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
@@ -617,7 +628,6 @@ async function main(): Promise<void> {
         }
         await sleep(1000);
         const idleHeap = await memoryOf(red);
-        const rate = (w: Window): number => w.cpu / w.seconds;
         const rounds: Round[] = [];
         const windows: Record<'node' | 'floor', string[]> = { node: [], floor: [] };
         const lats: Latencies = { node: [], floor: [], raw: [], late: [] };

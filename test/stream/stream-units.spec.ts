@@ -279,6 +279,19 @@ describe('sis-stream-asr building blocks', () => {
     });
 
     describe('replay store', () => {
+        /** A pool that counts the blocks taken and not given back. */
+        class CountingPool extends BlockPool {
+            out = 0;
+            override take(): Buffer {
+                this.out++;
+                return super.take();
+            }
+            override give(block: Buffer): void {
+                this.out--;
+                super.give(block);
+            }
+        }
+
         it('gives back exactly the bytes kept, in order, after drops from the front, whatever the audio', () => {
             fc.assert(
                 fc.property(
@@ -298,7 +311,7 @@ describe('sis-stream-asr building blocks', () => {
                     ),
                     fc.integer({ min: 0, max: 1 << 20 }),
                     (pcm16, steps, seed) => {
-                        const pool = new BlockPool(2048, () => 3);
+                        const pool = new CountingPool(2048, () => 3);
                         const store = new ReplayStore(pcm16, pool);
                         store.clear(seed);
                         let model: number[] = [];
@@ -340,6 +353,10 @@ describe('sis-stream-asr building blocks', () => {
                         assert.equal(store.length, 0);
                         assert.equal(queue.start, start);
                         assert.deepEqual([...queue.take(queue.length)], [...model, 1, 2, 3]);
+                        // Emptied, the store holds at most the block it fills next; released, none.
+                        assert.ok(pool.out <= 1, `${pool.out} blocks held by an empty store`);
+                        store.releaseAll();
+                        assert.equal(pool.out, 0, 'every block given back');
                     },
                 ),
                 { numRuns: 200 },
