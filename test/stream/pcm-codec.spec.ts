@@ -1,6 +1,6 @@
 // The coder of the audio kept for a replay (nodes/lib/stream/pcm-codec.*): the committed
 // WebAssembly is what its source compiles to, the code is the documented format, and decoding
-// gives back every sample, whatever the audio. The store around it is covered in stream-units.
+// gives back every sample, whatever the audio. The store around it is covered in replay-store.spec.ts.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

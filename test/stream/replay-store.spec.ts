@@ -1,0 +1,105 @@
+// The audio a stream session keeps for a replay (nodes/lib/stream/replay.ts): exactly the bytes
+// kept, in order, after drops and clears, whatever the audio, and every block given back.
+import * as assert from 'node:assert/strict';
+import * as fc from 'fast-check';
+import { BlockPool, ByteQueue } from '../../nodes/lib/stream/frames';
+import { ReplayStore } from '../../nodes/lib/stream/replay';
+import { fixture } from '../helpers/fixtures';
+
+describe('replay store', () => {
+    /** A pool that counts the blocks taken and not given back. */
+    class CountingPool extends BlockPool {
+        out = 0;
+        override take(): Buffer {
+            this.out++;
+            return super.take();
+        }
+        override give(block: Buffer): void {
+            this.out--;
+            super.give(block);
+        }
+    }
+
+    it('gives back exactly the bytes kept, in order, after drops from the front, whatever the audio', () => {
+        fc.assert(
+            fc.property(
+                fc.boolean(),
+                fc.array(
+                    fc.record({
+                        // Speech-like (small steps), noise, extremes, odd lengths.
+                        kind: fc.constantFrom('smooth', 'noise', 'extreme'),
+                        len: fc.integer({ min: 0, max: 9000 }),
+                        drop: fc.integer({ min: 0, max: 12000 }),
+                        // Audio at an odd byte offset of its memory (a view into a larger buffer).
+                        odd: fc.boolean(),
+                        // Everything dropped at once, as a new recognition does.
+                        clear: fc.oneof({ arbitrary: fc.constant(false), weight: 5 }, fc.constant(true)),
+                    }),
+                    { maxLength: 12 },
+                ),
+                fc.integer({ min: 0, max: 1 << 20 }),
+                (pcm16, steps, seed) => {
+                    const pool = new CountingPool(2048, () => 3);
+                    const store = new ReplayStore(pcm16, pool);
+                    store.clear(seed);
+                    let model: number[] = [];
+                    let start = seed;
+                    let x = seed;
+                    for (const step of steps) {
+                        const audio = step.odd ? Buffer.alloc(step.len + 1).subarray(1) : Buffer.alloc(step.len);
+                        for (let i = 0; i + 1 < audio.length; i += 2) {
+                            x = (x * 1103515245 + 12345) & 0x7fffffff;
+                            const v =
+                                step.kind === 'smooth'
+                                    ? Math.round(8000 * Math.sin(i / 40)) + (x % 64)
+                                    : step.kind === 'noise'
+                                      ? (x % 65536) - 32768
+                                      : x & 1
+                                        ? 32767
+                                        : -32768;
+                            audio.writeInt16LE(v, i);
+                        }
+                        if (audio.length % 2) audio[audio.length - 1] = x & 0xff;
+                        store.push(audio);
+                        model.push(...audio);
+                        store.drop(step.drop);
+                        const dropped = Math.min(step.drop, model.length);
+                        model.splice(0, dropped);
+                        start += dropped;
+                        if (step.clear) {
+                            store.clear();
+                            start += model.length;
+                            model = [];
+                        }
+                        assert.equal(store.length, model.length);
+                        assert.equal(store.start, start);
+                    }
+                    const queue = new ByteQueue();
+                    queue.clear(store.end);
+                    queue.push(Buffer.from([1, 2, 3]));
+                    store.moveInFront(queue);
+                    assert.equal(store.length, 0);
+                    assert.equal(queue.start, start);
+                    assert.deepEqual([...queue.take(queue.length)], [...model, 1, 2, 3]);
+                    // Emptied, the store holds at most the block it fills next; released, none.
+                    assert.ok(pool.out <= 1, `${pool.out} blocks held by an empty store`);
+                    store.releaseAll();
+                    assert.equal(pool.out, 0, 'every block given back');
+                },
+            ),
+            { numRuns: 200 },
+        );
+    });
+
+    it('keeps speech in about half its size', () => {
+        const speech = fixture('en_16k.pcm');
+        const store = new ReplayStore(true);
+        for (let off = 0; off < speech.length; off += 1280) store.push(speech.subarray(off, off + 1280));
+        assert.equal(store.length, speech.length);
+        assert.ok(store.codedBytes < speech.length * 0.6, `${store.codedBytes} of ${speech.length} bytes`);
+        const queue = new ByteQueue();
+        queue.clear(store.end);
+        store.moveInFront(queue);
+        assert.ok(queue.take(queue.length).equals(speech));
+    });
+});
