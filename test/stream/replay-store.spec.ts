@@ -7,15 +7,19 @@ import { ReplayStore } from '../../nodes/lib/stream/replay';
 import { fixture } from '../helpers/fixtures';
 
 describe('replay store', () => {
-    /** A pool that counts the blocks taken and not given back. */
+    /** A pool that knows the blocks it lent: each given back once, and only those. */
     class CountingPool extends BlockPool {
-        out = 0;
+        private readonly lent = new Set<Buffer>();
+        get out(): number {
+            return this.lent.size;
+        }
         override take(): Buffer {
-            this.out++;
-            return super.take();
+            const block = super.take();
+            this.lent.add(block);
+            return block;
         }
         override give(block: Buffer): void {
-            this.out--;
+            assert.ok(this.lent.delete(block), 'a block given back that was not lent, or given back twice');
             super.give(block);
         }
     }
@@ -34,12 +38,16 @@ describe('replay store', () => {
                         odd: fc.boolean(),
                         // Everything dropped at once, as a new recognition does.
                         clear: fc.oneof({ arbitrary: fc.constant(false), weight: 5 }, fc.constant(true)),
+                        // Pushed in this many pieces: many segments, so the store's rings grow and wrap.
+                        pieces: fc.integer({ min: 1, max: 64 }),
                     }),
                     { maxLength: 12 },
                 ),
                 fc.integer({ min: 0, max: 1 << 20 }),
-                (pcm16, steps, seed) => {
-                    const pool = new CountingPool(2048, () => 3);
+                // Small blocks: hundreds of them, past the size at which an emptied store shrinks its ring.
+                fc.constantFrom(2048, 64),
+                (pcm16, steps, seed, blockBytes) => {
+                    const pool = new CountingPool(blockBytes, () => 3);
                     const store = new ReplayStore(pcm16, pool);
                     store.clear(seed);
                     let model: number[] = [];
@@ -60,7 +68,9 @@ describe('replay store', () => {
                             audio.writeInt16LE(v, i);
                         }
                         if (audio.length % 2) audio[audio.length - 1] = x & 0xff;
-                        store.push(audio);
+                        const piece = Math.ceil(audio.length / step.pieces);
+                        for (let off = 0; off < audio.length; off += piece)
+                            store.push(audio.subarray(off, off + piece));
                         model.push(...audio);
                         store.drop(step.drop);
                         const dropped = Math.min(step.drop, model.length);
@@ -89,6 +99,31 @@ describe('replay store', () => {
             ),
             { numRuns: 200 },
         );
+    });
+
+    it('keeps working after a burst of thousands of segments and blocks is dropped', () => {
+        const pool = new CountingPool(64, () => 3);
+        const store = new ReplayStore(false, pool);
+        const burst = Buffer.from(Array.from({ length: 3000 * 33 }, (_, i) => i % 251));
+        for (let off = 0; off < burst.length; off += 33) store.push(burst.subarray(off, off + 33));
+        assert.equal(store.length, burst.length);
+        assert.ok(pool.out > 1024, `${pool.out} blocks`);
+        // Dropped but for the last few bytes, then all of it: the store empties and starts small again.
+        store.drop(burst.length - 5);
+        assert.equal(store.start, burst.length - 5);
+        store.drop(5);
+        assert.equal(store.length, 0);
+        assert.ok(pool.out <= 1, `${pool.out} blocks held by an empty store`);
+        const after = Buffer.from([9, 8, 7, 6, 5, 4, 3]);
+        for (let i = 0; i < 100; i++) store.push(after);
+        store.drop(3);
+        const queue = new ByteQueue();
+        queue.clear(store.end);
+        store.moveInFront(queue);
+        assert.equal(queue.start, burst.length + 3);
+        assert.deepEqual([...queue.take(queue.length)], [...Buffer.concat(Array(100).fill(after)).subarray(3)]);
+        store.releaseAll();
+        assert.equal(pool.out, 0, 'every block given back');
     });
 
     it('keeps speech in about half its size', () => {

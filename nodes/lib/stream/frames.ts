@@ -327,9 +327,12 @@ export class AudioBlocks {
             this.heldHead++;
         }
         if (this.heldHead === this.held.length) {
-            this.held = [];
-            this.heldEnds = [];
-            this.heldHead = 0;
+            // Emptied in place: a session's results call this often, mostly with nothing held.
+            if (this.heldHead > 0) {
+                this.held.length = 0;
+                this.heldEnds.length = 0;
+                this.heldHead = 0;
+            }
         } else if (this.heldHead > 64 && this.heldHead * 2 > this.held.length) {
             this.held = this.held.slice(this.heldHead);
             this.heldEnds = this.heldEnds.slice(this.heldHead);

@@ -16,6 +16,25 @@ const LEN_BITS = 13;
 const LEN_MASK = (1 << LEN_BITS) - 1;
 const CODED = 1 << (2 * LEN_BITS);
 
+/** Entries a store's rings start with (a power of two). */
+const RING_START = 64;
+/** A ring grown past this is given back when the store empties, so a burst leaves no large list behind. */
+const RING_KEEP = 1024;
+
+/** A ring of `size` entries (a power of two), each `fill`. */
+function ring<T>(size: number, fill: T): T[] {
+    return new Array<T>(size).fill(fill);
+}
+
+/** `old` (full, its oldest entry at `head`) in a ring of twice the size, oldest first. */
+function grown<T>(old: T[], head: number, fill: T): T[] {
+    const next = ring(old.length * 2, fill);
+    for (let i = 0; i < old.length; i++) next[i] = old[(head + i) & (old.length - 1)];
+    return next;
+}
+
+const NO_BLOCK: Buffer = Buffer.alloc(0);
+
 /**
  * A FIFO of audio with its position on the session's timeline, as ByteQueue has, that keeps its
  * bytes (coded or as they are) back to back in blocks of its own, in segments of at most
@@ -23,21 +42,26 @@ const CODED = 1 << (2 * LEN_BITS);
  * given back; the segment's memory goes once all of it is dropped.
  *
  * A live stream pushes a chunk into each session's store in turn, so by its next chunk a
- * session's store has left the processor's caches: it keeps its state in few places (one list of
- * blocks, one list of segments, numbers), each touched once a chunk.
+ * session's store has left the processor's caches: it keeps its state in few places (a ring of
+ * blocks, a ring of segments, numbers), each touched once a chunk. The rings keep their memory
+ * while the stream runs: lists that grew again after each sentence were new objects for every
+ * collection of the young generation to copy.
  */
 export class ReplayStore {
     /** Bytes kept. */
     length = 0;
     /** Position of the first kept byte. */
     start = 0;
-    /** Blocks holding the kept bytes: from `blocks[0]` at `readAt` to the last block at `writeAt`. */
-    private blocks: Buffer[] = [];
+    /** Blocks holding the kept bytes, a ring: `blockCount` from `blockHead`, read from `readAt` in the first, written up to `writeAt` in the last. */
+    private blocks: Buffer[] = ring(RING_START, NO_BLOCK);
+    private blockHead = 0;
+    private blockCount = 0;
     private readAt = 0;
     private writeAt = 0;
-    /** One entry per segment (LEN_BITS, CODED), from `segHead` on. */
-    private segs: number[] = [];
+    /** One entry per segment (LEN_BITS, CODED), a ring: `segCount` from `segHead`. */
+    private segs: number[] = ring(RING_START, 0);
     private segHead = 0;
+    private segCount = 0;
     /** Bytes of the first segment's audio dropped already. */
     private skip = 0;
     /** Bytes the kept segments take in the blocks. */
@@ -68,11 +92,11 @@ export class ReplayStore {
             const code = this.pcm16 && n % 2 === 0 ? encodePcm16(audio, off, n) : undefined;
             if (code) {
                 this.write(code);
-                this.segs.push(n | (code.length << LEN_BITS) | CODED);
+                this.addSegment(n | (code.length << LEN_BITS) | CODED);
                 this.kept += code.length;
             } else {
                 this.write(off === 0 && n === audio.length ? audio : audio.subarray(off, off + n));
-                this.segs.push(n | (n << LEN_BITS));
+                this.addSegment(n | (n << LEN_BITS));
                 this.kept += n;
             }
             this.length += n;
@@ -85,6 +109,7 @@ export class ReplayStore {
         this.length -= left;
         this.start += left;
         let free = 0;
+        const mask = this.segs.length - 1;
         while (left > 0) {
             const seg = this.segs[this.segHead];
             const rest = (seg & LEN_MASK) - this.skip;
@@ -94,24 +119,19 @@ export class ReplayStore {
             }
             left -= rest;
             free += (seg >> LEN_BITS) & LEN_MASK;
-            this.segHead++;
+            this.segHead = (this.segHead + 1) & mask;
+            this.segCount--;
             this.skip = 0;
         }
         if (free > 0) this.free(free);
-        if (this.segHead === this.segs.length) {
-            this.segs.length = 0;
-            this.segHead = 0;
-        } else if (this.segHead > 64 && this.segHead * 2 > this.segs.length) {
-            this.segs = this.segs.slice(this.segHead);
-            this.segHead = 0;
-        }
     }
 
     /** Empties the store; the next byte will sit at `position`. */
     clear(position = this.end): void {
         this.free(this.kept);
-        this.segs = [];
         this.segHead = 0;
+        this.segCount = 0;
+        if (this.segs.length > RING_KEEP) this.segs = ring(RING_START, 0);
         this.skip = 0;
         this.length = 0;
         this.start = position;
@@ -120,8 +140,13 @@ export class ReplayStore {
     /** Gives back every block (the session is over). */
     releaseAll(): void {
         this.clear();
-        for (const block of this.blocks) this.pool.give(block);
-        this.blocks = [];
+        for (let i = 0; i < this.blockCount; i++) {
+            const at = (this.blockHead + i) & (this.blocks.length - 1);
+            this.pool.give(this.blocks[at]);
+            this.blocks[at] = NO_BLOCK;
+        }
+        this.blockHead = 0;
+        this.blockCount = 0;
         this.readAt = 0;
         this.writeAt = 0;
     }
@@ -133,8 +158,8 @@ export class ReplayStore {
         const out = Buffer.allocUnsafeSlow(this.length + this.skip);
         const scratch = Buffer.allocUnsafeSlow(SEGMENT_BYTES);
         let at = 0;
-        for (let i = this.segHead; i < this.segs.length; i++) {
-            const seg = this.segs[i];
+        for (let i = 0; i < this.segCount; i++) {
+            const seg = this.segs[(this.segHead + i) & (this.segs.length - 1)];
             const raw = seg & LEN_MASK;
             const size = (seg >> LEN_BITS) & LEN_MASK;
             if (seg & CODED) decodePcm16(this.read(size, scratch), raw, out, at);
@@ -149,43 +174,64 @@ export class ReplayStore {
         this.clear(this.end);
     }
 
+    private addSegment(entry: number): void {
+        if (this.segCount === this.segs.length) {
+            this.segs = grown(this.segs, this.segHead, 0);
+            this.segHead = 0;
+        }
+        this.segs[(this.segHead + this.segCount) & (this.segs.length - 1)] = entry;
+        this.segCount++;
+    }
+
     /** Copies `data` after the kept bytes, into new blocks where the last one is full. */
     private write(data: Buffer): void {
-        const blocks = this.blocks;
-        let last = blocks.length - 1;
-        let room = last < 0 ? 0 : blocks[last].length - this.writeAt;
+        let last =
+            this.blockCount === 0
+                ? NO_BLOCK
+                : this.blocks[(this.blockHead + this.blockCount - 1) & (this.blocks.length - 1)];
+        let room = last.length - this.writeAt;
         if (data.length <= room) {
-            blocks[last].set(data, this.writeAt);
+            last.set(data, this.writeAt);
             this.writeAt += data.length;
             return;
         }
         for (let from = 0; from < data.length; ) {
             if (room === 0) {
-                blocks.push(this.pool.take());
-                last++;
+                last = this.addBlock();
                 this.writeAt = 0;
-                room = blocks[last].length;
+                room = last.length;
             }
             const n = Math.min(room, data.length - from);
-            blocks[last].set(from === 0 && n === data.length ? data : data.subarray(from, from + n), this.writeAt);
+            last.set(from === 0 && n === data.length ? data : data.subarray(from, from + n), this.writeAt);
             this.writeAt += n;
             from += n;
             room -= n;
         }
     }
 
+    private addBlock(): Buffer {
+        if (this.blockCount === this.blocks.length) {
+            this.blocks = grown(this.blocks, this.blockHead, NO_BLOCK);
+            this.blockHead = 0;
+        }
+        const block = this.pool.take();
+        this.blocks[(this.blockHead + this.blockCount) & (this.blocks.length - 1)] = block;
+        this.blockCount++;
+        return block;
+    }
+
     /** Copies the first `size` kept bytes into `into` (at least `size` long); returns that part of it. */
     private read(size: number, into: Buffer): Buffer {
         let filled = 0;
-        let block = 0;
+        let i = 0;
         let at = this.readAt;
         while (filled < size) {
-            const b = this.blocks[block];
-            const end = block === this.blocks.length - 1 ? this.writeAt : b.length;
+            const b = this.blocks[(this.blockHead + i) & (this.blocks.length - 1)];
+            const end = i === this.blockCount - 1 ? this.writeAt : b.length;
             const n = Math.min(end - at, size - filled);
             b.copy(into, filled, at, at + n);
             filled += n;
-            block++;
+            i++;
             at = 0;
         }
         return into.subarray(0, size);
@@ -194,23 +240,30 @@ export class ReplayStore {
     /** Lets go of the first `size` kept bytes: the blocks they emptied go back to the pool. */
     private free(size: number): void {
         this.kept -= size;
-        if (this.kept === 0) {
-            // Nothing kept: the last block stays, to be filled again from its start.
-            const blocks = this.blocks;
-            for (let i = 0; i < blocks.length - 1; i++) this.pool.give(blocks[i]);
-            if (blocks.length > 1) this.blocks = [blocks[blocks.length - 1]];
+        const mask = this.blocks.length - 1;
+        // Nothing kept: the last block stays, to be filled again from its start.
+        const emptied = this.kept === 0;
+        let at = this.readAt + size;
+        while (this.blockCount > 1 && (emptied || at >= this.blocks[this.blockHead].length)) {
+            const block = this.blocks[this.blockHead];
+            at -= block.length;
+            this.pool.give(block);
+            this.blocks[this.blockHead] = NO_BLOCK;
+            this.blockHead = (this.blockHead + 1) & mask;
+            this.blockCount--;
+        }
+        if (emptied) {
             this.readAt = 0;
             this.writeAt = 0;
-            return;
-        }
-        let at = this.readAt + size;
-        let done = 0;
-        while (at >= this.blocks[done].length && done < this.blocks.length - 1) {
-            at -= this.blocks[done].length;
-            this.pool.give(this.blocks[done]);
-            done++;
-        }
-        if (done > 0) this.blocks = this.blocks.slice(done);
-        this.readAt = at;
+            if (this.blocks.length > RING_KEEP) this.shrinkBlocks();
+        } else this.readAt = at;
+    }
+
+    /** The block ring back to its first size once it holds at most its last block. */
+    private shrinkBlocks(): void {
+        const blocks = ring(RING_START, NO_BLOCK);
+        if (this.blockCount === 1) blocks[0] = this.blocks[this.blockHead];
+        this.blocks = blocks;
+        this.blockHead = 0;
     }
 }
