@@ -113,7 +113,8 @@ export interface SigningResult {
  * the default) and `X-Security-Token` are added before signing so that they are signed.
  */
 export function signRequest(req: SignableRequest, creds: AkSkCredentials, date: Date = new Date()): SigningResult {
-    const headers: Record<string, string> = { ...req.headers };
+    // Object.assign, not a spread: headers are added below, slowly to a spread copy on Node 20.
+    const headers: Record<string, string> = Object.assign({}, req.headers);
     const lower = new Map<string, string>();
     for (const name of Object.keys(headers)) lower.set(name.toLowerCase(), name);
     const setHeader = (name: string, value: string): void => {

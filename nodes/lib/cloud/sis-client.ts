@@ -249,7 +249,7 @@ export class SisClient {
         if (this.token) return { 'X-Auth-Token': await token() };
         // The official SDK signs X-Project-Id with permanent and temporary keys alike (vectors).
         const signed = signRequest(
-            { method, url, headers: { ...headers, 'X-Project-Id': projectId }, body },
+            { method, url, headers: Object.assign({}, headers, { 'X-Project-Id': projectId }), body },
             this.akSk(),
             new Date(this.now()),
         );

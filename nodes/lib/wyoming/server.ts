@@ -16,7 +16,7 @@ import type { AllowList } from './allow';
 import { chooseVoice, matchLanguage } from './languages';
 import { EventReader, encodeEvent, type WyomingEvent, WyomingProtocolError } from './protocol';
 import { audioFormatOf, Transcription } from './stt';
-import { SentenceCutter, Speaker, sentencesOf, TTS_FORMAT } from './tts';
+import { SentenceCutter, Speaker, sentencesOf, ttsAudioData } from './tts';
 
 /** A connection doing nothing for this long is closed (Home Assistant opens one per request). */
 const IDLE_MS = 120_000;
@@ -305,7 +305,7 @@ class Connection {
     }
 
     private chunk(payload: Buffer): void {
-        this.write('audio-chunk', { ...TTS_FORMAT, timestamp: null }, payload);
+        this.write('audio-chunk', ttsAudioData(), payload);
     }
 
     /** A whole text: ONE audio-start … audio-stop group, its first audio out while later sentences are made. */
@@ -320,7 +320,7 @@ class Connection {
         const start = (): void => {
             if (started) return;
             started = true;
-            this.write('audio-start', { ...TTS_FORMAT, timestamp: null });
+            this.write('audio-start', ttsAudioData());
         };
         const speaker = this.newSpeaker(voice, {
             begin: () => start(),
@@ -369,7 +369,7 @@ class Connection {
         const voice = chooseVoice(this.opts.voices, s.voiceName, s.voiceLanguage, firstText);
         // One audio group per sentence, all of one format.
         s.speaker = this.newSpeaker(voice, {
-            begin: () => this.write('audio-start', { ...TTS_FORMAT, timestamp: null }),
+            begin: () => this.write('audio-start', ttsAudioData()),
             audio: (_i, payload) => this.chunk(payload),
             end: () => this.write('audio-stop', { timestamp: null }),
         });
