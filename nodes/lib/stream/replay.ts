@@ -124,6 +124,7 @@ export class ReplayStore {
             this.skip = 0;
         }
         if (free > 0) this.free(free);
+        if (this.segCount === 0 && this.segs.length > RING_KEEP) this.segs = ring(RING_START, 0);
     }
 
     /** Empties the store; the next byte will sit at `position`. */
