@@ -108,7 +108,8 @@ describe('replay store', () => {
         for (let off = 0; off < burst.length; off += 33) store.push(burst.subarray(off, off + 33));
         assert.equal(store.length, burst.length);
         assert.ok(pool.out > 1024, `${pool.out} blocks`);
-        // Dropped but for the last few bytes, then all of it: the store empties and starts small again.
+        // Dropped but for the last few bytes, then all of it: emptied, the store takes its grown rings
+        // back to their first size, and must go on keeping audio as before.
         store.drop(burst.length - 5);
         assert.equal(store.start, burst.length - 5);
         store.drop(5);
