@@ -26,7 +26,8 @@ export function freePort(): Promise<number> {
  * own count (`se.sum_exec_runtime`, ns, in /proc/<pid>/task/<tid>/sched), it is summed over the
  * process's threads: /proc/<pid>/stat counts in clock ticks of 10 ms, a step of 2–3 % of the CPU
  * a stream round measures. A thread that ended takes its time with it there, so when the ticks
- * show more than the sum, the ticks are returned.
+ * show more than the sum by over two ticks (beyond their own rounding down and the moment between
+ * the two reads), the ticks are returned.
  */
 export function cpuSeconds(pid: number): number {
     const ticks = tickSeconds(pid);
