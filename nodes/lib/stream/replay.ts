@@ -16,6 +16,9 @@ const LEN_BITS = 13;
 const LEN_MASK = (1 << LEN_BITS) - 1;
 const CODED = 1 << (2 * LEN_BITS);
 
+/** Segment entries the store holds in its own fields before they go to the ring together. */
+const OPEN_SEGMENTS = 4;
+
 /** Entries a store's rings start with (a power of two). */
 const RING_START = 64;
 /** A ring grown past this is given back when the store empties, so a burst leaves no large list behind. */
@@ -42,10 +45,12 @@ const NO_BLOCK: Buffer = Buffer.alloc(0);
  * given back; the segment's memory goes once all of it is dropped.
  *
  * A live stream pushes a chunk into each session's store in turn, so by its next chunk a
- * session's store has left the processor's caches: it keeps its state in few places (a ring of
- * blocks, a ring of segments, numbers), each touched once a chunk. The rings keep their memory
- * while the stream runs: lists that grew again after each sentence were new objects for every
- * collection of the young generation to copy.
+ * session's store has left the processor's caches, and each further object a push reads costs a
+ * fetch from memory. So a push touches the store itself, the block being filled (held in a field
+ * of its own) and the coder: the ring of blocks only when a block is added, the ring of segments
+ * once every OPEN_SEGMENTS pushes (the newest entries wait in the store's own fields). The rings
+ * keep their memory while the stream runs: lists that grew again after each sentence were new
+ * objects for every collection of the young generation to copy.
  */
 export class ReplayStore {
     /** Bytes kept. */
@@ -54,14 +59,21 @@ export class ReplayStore {
     start = 0;
     /** Blocks holding the kept bytes, a ring: `blockCount` from `blockHead`, read from `readAt` in the first, written up to `writeAt` in the last. */
     private blocks: Buffer[] = ring(RING_START, NO_BLOCK);
+    /** The last block of the ring (NO_BLOCK when there is none): the one being filled. */
+    private last: Buffer = NO_BLOCK;
     private blockHead = 0;
     private blockCount = 0;
     private readAt = 0;
     private writeAt = 0;
-    /** One entry per segment (LEN_BITS, CODED), a ring: `segCount` from `segHead`. */
+    /** One entry per segment (LEN_BITS, CODED), a ring: `segCount` from `segHead`; the newest `openCount` are in `open0`… instead. */
     private segs: number[] = ring(RING_START, 0);
     private segHead = 0;
     private segCount = 0;
+    private open0 = 0;
+    private open1 = 0;
+    private open2 = 0;
+    private open3 = 0;
+    private openCount = 0;
     /** Bytes of the first segment's audio dropped already. */
     private skip = 0;
     /** Bytes the kept segments take in the blocks. */
@@ -105,6 +117,7 @@ export class ReplayStore {
 
     /** Drops the first `n` bytes. */
     drop(n: number): void {
+        this.settleSegments();
         let left = Math.min(n, this.length);
         this.length -= left;
         this.start += left;
@@ -132,6 +145,7 @@ export class ReplayStore {
         this.free(this.kept);
         this.segHead = 0;
         this.segCount = 0;
+        this.openCount = 0;
         if (this.segs.length > RING_KEEP) this.segs = ring(RING_START, 0);
         this.skip = 0;
         this.length = 0;
@@ -148,6 +162,7 @@ export class ReplayStore {
         }
         this.blockHead = 0;
         this.blockCount = 0;
+        this.last = NO_BLOCK;
         this.readAt = 0;
         this.writeAt = 0;
     }
@@ -155,6 +170,7 @@ export class ReplayStore {
     /** Puts the kept audio, as it was, in front of `queue` (it must end where `queue` starts) and empties the store. */
     moveInFront(queue: ByteQueue): void {
         if (this.length === 0) return;
+        this.settleSegments();
         // New memory, not a block: it is sent again, then kept again like any audio.
         const out = Buffer.allocUnsafeSlow(this.length + this.skip);
         const scratch = Buffer.allocUnsafeSlow(SEGMENT_BYTES);
@@ -176,6 +192,34 @@ export class ReplayStore {
     }
 
     private addSegment(entry: number): void {
+        switch (this.openCount) {
+            case 0:
+                this.open0 = entry;
+                break;
+            case 1:
+                this.open1 = entry;
+                break;
+            case 2:
+                this.open2 = entry;
+                break;
+            default:
+                this.open3 = entry;
+        }
+        if (++this.openCount === OPEN_SEGMENTS) this.settleSegments();
+    }
+
+    /** Moves the entries held in the store's fields to the ring, oldest first. */
+    private settleSegments(): void {
+        const n = this.openCount;
+        if (n === 0) return;
+        this.openCount = 0;
+        this.ringSegment(this.open0);
+        if (n > 1) this.ringSegment(this.open1);
+        if (n > 2) this.ringSegment(this.open2);
+        if (n > 3) this.ringSegment(this.open3);
+    }
+
+    private ringSegment(entry: number): void {
         if (this.segCount === this.segs.length) {
             this.segs = grown(this.segs, this.segHead, 0);
             this.segHead = 0;
@@ -185,11 +229,8 @@ export class ReplayStore {
     }
 
     /** Copies `data` after the kept bytes, into new blocks where the last one is full. */
-    private write(data: Buffer): void {
-        let last =
-            this.blockCount === 0
-                ? NO_BLOCK
-                : this.blocks[(this.blockHead + this.blockCount - 1) & (this.blocks.length - 1)];
+    private write(data: Uint8Array): void {
+        let last = this.last;
         let room = last.length - this.writeAt;
         if (data.length <= room) {
             last.set(data, this.writeAt);
@@ -218,6 +259,7 @@ export class ReplayStore {
         const block = this.pool.take();
         this.blocks[(this.blockHead + this.blockCount) & (this.blocks.length - 1)] = block;
         this.blockCount++;
+        this.last = block;
         return block;
     }
 
