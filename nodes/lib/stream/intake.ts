@@ -65,6 +65,11 @@ export class AudioIntake {
 
     constructor(private readonly spec: FrameSpec) {}
 
+    /** Whether every later chunk comes back as it is (the audio has no WAV header). */
+    get passesAsIs(): boolean {
+        return this.state === 'raw';
+    }
+
     /**
      * Takes one chunk; returns audio bytes in the session's format (possibly empty). Throws an
      * AudioFormatError when a WAV header announces audio the session cannot take.

@@ -126,6 +126,8 @@ export class StreamSession {
     private handshake: AbortController | undefined;
     private timer: NodeJS.Timeout | undefined;
     private idle: NodeJS.Timeout;
+    /** The intake passes every chunk as it is: chunks skip it (one object fewer for each to fetch from memory). */
+    private asIs: boolean;
     /** When audio last came (Date.now()): read by the idle timer, cheaper than re-arming it per chunk. */
     private audioAt = Date.now();
     private readonly blocks: AudioBlocks;
@@ -172,6 +174,7 @@ export class StreamSession {
         this.limits = setup.limits;
         this.host = setup.host;
         this.intake = setup.intake;
+        this.asIs = setup.intake.passesAsIs;
         this.blocks = new AudioBlocks(setup.blocks, () => this.oldestKept());
         this.sent = new ReplayStore(setup.spec.codec === 'pcm' && setup.limits.compactReplay, setup.replayBlocks);
         this.idle = setTimeout(this.idleCheck, this.limits.idleMs);
@@ -218,7 +221,13 @@ export class StreamSession {
     /** Takes one chunk of the caller's audio. Throws an AudioFormatError for audio it cannot take. */
     feed(chunk: Buffer): void {
         if (this.closing) return;
-        this.feedAudio(this.intake.push(chunk));
+        if (this.asIs) {
+            this.feedAudio(chunk);
+            return;
+        }
+        const audio = this.intake.push(chunk);
+        this.asIs = this.intake.passesAsIs;
+        this.feedAudio(audio);
     }
 
     /** Takes audio already in the session's format. */
