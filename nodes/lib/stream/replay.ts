@@ -16,7 +16,7 @@ const LEN_BITS = 13;
 const LEN_MASK = (1 << LEN_BITS) - 1;
 const CODED = 1 << (2 * LEN_BITS);
 
-/** Segment entries the store holds in its own fields before they go to the ring together. */
+/** Segment entries the store holds in its own fields (`open0` to `open3`, one each) before they go to the ring together. */
 const OPEN_SEGMENTS = 4;
 
 /** Entries a store's rings start with (a power of two). */
